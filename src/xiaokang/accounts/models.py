@@ -1,0 +1,27 @@
+"""Users (用户) with one jurisdiction area (管辖区域) each; every scoped read is limited to it."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    CITY_ADMIN = "city_admin", _("市级管理员")
+    COUNTY_ADMIN = "county_admin", _("县级管理员")
+    TOWN_ADMIN = "town_admin", _("乡镇管理员")
+    VILLAGE_ADMIN = "village_admin", _("村级管理员")
+    PAIRING_CADRE = "pairing_cadre", _("帮扶责任人")
+    INSPECTOR = "inspector", _("督查员")
+    STATISTICIAN = "statistician", _("统计员")
+    DONOR = "donor", _("爱心人士")
+    SYSTEM_ADMIN = "system_admin", _("系统管理员")
+
+
+class User(AbstractUser):
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.VILLAGE_ADMIN)
+    area = models.ForeignKey("areas.Area", to_field="code", db_column="area_code", null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="users", verbose_name=_("管辖区域"))
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")

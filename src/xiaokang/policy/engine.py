@@ -1,0 +1,57 @@
+"""Where rules run (规则执行引擎): the one place that turns a rule's Ibis expression into work.
+
+- In the registry database: ``to_sql`` compiles an expression for the connection's dialect (SQLite or
+  PostgreSQL); ``fetch`` and ``insert_select`` run it through a DB-API cursor, so results are written
+  with one ``INSERT … SELECT`` and never pass through Python row by row.
+- On DuckDB (Parquet snapshots) the same expression runs through Ibis's DuckDB backend.
+
+Rules never import Django and never know which of these runs them.
+"""
+
+from __future__ import annotations
+
+import ibis
+
+DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres", "postgres": "postgres", "duckdb": "duckdb"}
+
+
+def dialect_for(vendor: str) -> str:
+    """Ibis/sqlglot dialect for a Django ``connection.vendor``. Raises ValueError if unsupported."""
+    try:
+        return DIALECTS[vendor]
+    except KeyError:
+        raise ValueError(f"不支持的数据库: {vendor}") from None
+
+
+def to_sql(expr, vendor: str) -> str:
+    return str(ibis.to_sql(expr, dialect=dialect_for(vendor)))
+
+
+def _escape_percent(sql: str) -> str:
+    # DB-API "format" paramstyle (psycopg, Django's SQLite wrapper): a literal % must be doubled.
+    return sql.replace("%", "%%")
+
+
+def fetch(cursor, vendor: str, expr) -> list[dict]:
+    """Run ``expr`` and return its rows as dicts (for small results: one household, summaries)."""
+    cursor.execute(_escape_percent(to_sql(expr, vendor)), [])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def insert_select(cursor, vendor: str, table: str, expr, extra: dict | None = None) -> int:
+    """``INSERT INTO table (cols) SELECT … FROM (expr)``; ``extra`` adds constant columns (bound params).
+
+    Returns the number of rows inserted (as reported by the driver).
+    """
+    extra = extra or {}
+    cols = list(expr.columns)
+    all_cols = cols + list(extra)
+    q = lambda c: '"' + c.replace('"', '""') + '"'  # noqa: E731
+    select_list = ", ".join([f"r.{q(c)}" for c in cols] + ["%s"] * len(extra))
+    sql = (
+        f"INSERT INTO {q(table)} ({', '.join(q(c) for c in all_cols)}) "
+        f"SELECT {select_list} FROM ({_escape_percent(to_sql(expr, vendor))}) AS r"
+    )
+    cursor.execute(sql, list(extra.values()))
+    return cursor.rowcount

@@ -1,0 +1,325 @@
+"""Household exit assessment (贫困户退出评估): "一超过、两不愁、三保障" plus safe drinking water.
+
+Source: 中办国办《关于建立贫困退出机制的意见》(2016-04); Hunan's wording "一超过、两不愁、三保障"; the
+operational tests of ../shared/reference/policy.md §3.2. Every number comes from the parameters.
+
+``assess_households`` builds two Ibis expressions over the registry tables for one year — one row per
+household and one row per reason — that any Ibis backend runs set-based (SQLite, PostgreSQL, DuckDB):
+no Python loop per household. This module does not import Django.
+
+Criteria (each is true, false, or null = unknown because data is missing):
+
+- ``income_above_standard`` 一超过: net income (wage + business − business expenses + property +
+  counted transfers, 元) > standard × members counted on 31 December. Compared in integer fen, so
+  an income exactly at the standard is *not* above it. Null when there are no counted members or no
+  income record for the year (then the verdict is 无法评估; a missing record is never taken as 0).
+- ``food_and_clothing`` 不愁吃、不愁穿: as verified on the household visit.
+- ``compulsory_education`` 义务教育有保障: no counted member aged 6–16 (full years on 31 December,
+  parameters) is 非在校生 without an exempt reason (身体原因、送教上门).
+- ``basic_medical`` 基本医疗有保障: every counted member in basic medical insurance (and serious-illness
+  insurance when the parameter requires it).
+- ``safe_housing`` 住房安全有保障: renovated or relocated by that year; or, with no renovation
+  recorded, grade A or B. A renovation completed in a later year means the house was unsafe before.
+- ``safe_water`` 饮水安全有保障: quantity, quality, convenience and guarantee all met.
+
+Verdict: ``unassessable`` (无法评估) with no counted members or no income record; else ``not_met``
+(未达到脱贫标准) if any criterion is false; else ``unassessable`` if any is unknown; else ``met``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Iterable
+
+import ibis
+
+from ..params import Parameters, exit_income_standard
+
+RULE_VERSION = "household-exit/2016-04.1"
+
+MET, NOT_MET, UNASSESSABLE = "met", "not_met", "unassessable"
+VERDICTS = {MET: "达到脱贫标准", NOT_MET: "未达到脱贫标准", UNASSESSABLE: "无法评估"}
+CRITERIA = (
+    "income_above_standard", "food_and_clothing", "compulsory_education",
+    "basic_medical", "safe_housing", "safe_water",
+)
+NOT_IN_SCHOOL = "00"
+INCOME_COMPONENTS = ("wage_fen", "business_income_fen", "property_income_fen")
+REASON_COLUMNS = ("household_id", "code", "member_id", "amount", "threshold", "detail")
+
+
+@dataclass(frozen=True)
+class HouseholdRuleParams:
+    """The parameter values one year's assessment uses (all resolved before any query runs)."""
+
+    year: int
+    province: str
+    standard_fen: int
+    standard_key: str  # "43:2019" (provincial) or "national:2016"
+    standard_source: str
+    age_min: int
+    age_max: int
+    exempt_reasons: tuple[str, ...]
+    require_serious_illness: bool
+    safe_grades: tuple[str, ...]
+    water_quantity_min: int
+    water_quantity_min_scarce: int
+    water_minutes_max: int
+    water_distance_max: int
+    water_vertical_max: int
+    water_outage_max: int
+    counted_transfers: tuple[str, ...]
+    rule_version: str = RULE_VERSION
+
+    @classmethod
+    def resolve(cls, params: Parameters, year: int, province: str) -> "HouseholdRuleParams":
+        """Look every value up for 31 December of ``year``. Raises ParameterUnconfirmed/ParameterError."""
+        on = dt.date(year, 12, 31)
+        std = exit_income_standard(params, year, province)
+        key = f"{std.province}:{year}" if std.province else f"national:{year}"
+
+        def v(name):
+            return params.value(name, on, province)
+
+        return cls(
+            year=year, province=province, standard_fen=int(round(float(std.value) * 100)), standard_key=key,
+            standard_source=std.source,
+            age_min=int(v("schooling.compulsory_age_min")), age_max=int(v("schooling.compulsory_age_max")),
+            exempt_reasons=tuple(str(x) for x in v("schooling.exempt_not_attending_reasons")),
+            require_serious_illness=bool(v("medical.require_serious_illness_insurance")),
+            safe_grades=tuple(v("housing.safe_grades")),
+            water_quantity_min=int(v("water.quantity_min_lpd")),
+            water_quantity_min_scarce=int(v("water.quantity_min_lpd_scarce")),
+            water_minutes_max=int(v("water.fetch_minutes_max")),
+            water_distance_max=int(v("water.fetch_distance_max_m")),
+            water_vertical_max=int(v("water.fetch_vertical_max_m")),
+            water_outage_max=int(v("water.outage_days_max")),
+            counted_transfers=tuple(f"{x}_fen" for x in v("income.counted_transfers")),
+        )
+
+
+def area_filter(column, prefix: str):
+    """Rows whose area code starts with ``prefix`` (a digit string): a range test that uses indexes."""
+    if not prefix:
+        return ibis.literal(True)
+    if len(prefix) == 12:
+        return column == prefix
+    return (column >= prefix) & (column <= prefix + "9" * (12 - len(prefix)))
+
+
+def _null(type_: str):
+    return ibis.null(type_)
+
+
+def _all(*criteria):
+    """Three-valued AND: false if any is false, else null if any is null, else true."""
+    any_false = ibis.or_(*[~c.fill_null(True) for c in criteria])
+    any_null = ibis.or_(*[c.isnull() for c in criteria])
+    return ibis.cases((any_false, False), (any_null, _null("boolean")), else_=True)
+
+
+def assess_households(tables: dict, p: HouseholdRuleParams, area_prefix: str = "",
+                      household_ids: Iterable[int] | None = None):
+    """Assess every household identified by ``p.year`` in an area (or the given households).
+
+    ``tables``: Ibis tables ``household``, ``member``, ``income`` (schema: ``xiaokang.policy.schema``).
+    Returns ``(results, reasons)``:
+
+    - results: household_id, area_code, year, member_count, net_income_fen, per_capita_income_fen
+      (floor, 分), income_standard_fen, standard_key, the six criteria (boolean or null), verdict.
+    - reasons: household_id, code, member_id, amount, threshold, detail — one row per reason; codes
+      and their sentences are in ``xiaokang.policy.reasons``.
+    """
+    year = p.year
+    ref = ibis.date(year, 12, 31)
+    h, m, inc = tables["household"], tables["member"], tables["income"]
+
+    hh = h.filter(h.identified_year <= year, area_filter(h.area_code, area_prefix))
+    if household_ids is not None:
+        hh = hh.filter(hh.id.isin(list(household_ids)))
+
+    # Members counted on 31 December (年底家庭人口数): born, entered and not yet left.
+    mm = m.filter(
+        m.household_id.isin(hh.id),
+        m.birth_date <= ref,
+        m.entered_on.isnull() | (m.entered_on <= ref),
+        m.left_on.isnull() | (m.left_on > ref),
+    )
+    age = ibis.literal(year) - mm.birth_date.year()  # full years on 31 December
+    status = mm.schooling_status.fill_null("")
+    reason = mm.not_attending_reason.fill_null("")
+    compulsory = age.between(p.age_min, p.age_max)
+    basic = mm.basic_medical_insurance
+    serious = mm.serious_illness_insurance
+    if p.require_serious_illness:
+        no_serious = serious.notnull() & ~serious.fill_null(True)
+        med_unknown = basic.isnull() | serious.isnull()
+    else:
+        no_serious = ibis.literal(False)
+        med_unknown = basic.isnull()
+    facts = mm.select(
+        household_id=mm.household_id,
+        member_id=mm.id,
+        age=age.cast("int64"),
+        dropout=compulsory & (status == NOT_IN_SCHOOL) & ~reason.isin(list(p.exempt_reasons)),
+        school_unknown=compulsory & (status == ""),
+        no_basic=basic.notnull() & ~basic.fill_null(True),
+        no_serious=no_serious,
+        med_unknown=med_unknown,
+    )
+    agg = facts.group_by("household_id").aggregate(
+        m_household_id=facts.household_id.max(),
+        member_count=facts.count(),
+        n_dropout=facts.dropout.cast("int64").sum(),
+        n_school_unknown=facts.school_unknown.cast("int64").sum(),
+        n_uninsured=(facts.no_basic | facts.no_serious).cast("int64").sum(),
+        n_med_unknown=facts.med_unknown.cast("int64").sum(),
+    ).drop("household_id")
+
+    iy = inc.filter(inc.year == year)
+    net = sum((iy[c] for c in (*INCOME_COMPONENTS, *p.counted_transfers)), ibis.literal(0)) - iy.business_expenses_fen
+    iy = iy.select(i_household_id=iy.household_id, net_income_fen=net.cast("int64"))
+
+    w = hh.left_join(agg, hh.id == agg.m_household_id).left_join(iy, hh.id == iy.i_household_id)
+    n = w.member_count.fill_null(0)
+    has_income = w.i_household_id.notnull()
+    computable = (n > 0) & has_income
+    income_ok = ibis.cases(
+        (~computable, _null("boolean")),
+        else_=w.net_income_fen > ibis.literal(p.standard_fen) * n,
+    )
+    food_ok = _all(w.food_secure, w.clothing_secure)
+    edu_ok = ibis.cases(
+        (w.n_dropout.fill_null(0) > 0, False), (w.n_school_unknown.fill_null(0) > 0, _null("boolean")),
+        else_=True,
+    )
+    med_ok = ibis.cases(
+        (w.n_uninsured.fill_null(0) > 0, False), (w.n_med_unknown.fill_null(0) > 0, _null("boolean")),
+        else_=True,
+    )
+    renovated = w.housing_renovated_year
+    grade = w.housing_grade.fill_null("")
+    housing_ok = ibis.cases(
+        (renovated.notnull() & (renovated <= year), True),
+        (renovated.notnull(), False),
+        (grade.isin(list(p.safe_grades)), True),
+        (grade == "", _null("boolean")),
+        else_=False,
+    )
+    q_min = ibis.ifelse(w.water_scarce_area.fill_null(False), p.water_quantity_min_scarce, p.water_quantity_min)
+    quantity_ok = ibis.cases((w.water_quantity_lpd.isnull(), _null("boolean")),
+                             else_=w.water_quantity_lpd >= q_min)
+    quality_ok = w.water_quality_ok
+    near = (
+        (w.water_fetch_minutes.fill_null(10**6) <= p.water_minutes_max)
+        | (w.water_fetch_distance_m.fill_null(10**9) <= p.water_distance_max)
+        | (w.water_fetch_vertical_m.fill_null(10**9) <= p.water_vertical_max)
+    )
+    measured = w.water_fetch_minutes.notnull() | w.water_fetch_distance_m.notnull() | w.water_fetch_vertical_m.notnull()
+    convenience_ok = ibis.cases(
+        (w.water_piped.fill_null(False) | near, True),
+        (~measured, _null("boolean")),
+        else_=False,
+    )
+    guarantee_ok = ibis.cases((w.water_outage_days.isnull(), _null("boolean")),
+                              else_=w.water_outage_days <= p.water_outage_max)
+    water_ok = _all(quantity_ok, quality_ok, convenience_ok, guarantee_ok)
+
+    criteria = [income_ok, food_ok, edu_ok, med_ok, housing_ok, water_ok]
+    any_false = ibis.or_(*[~c.fill_null(True) for c in criteria])
+    any_null = ibis.or_(*[c.isnull() for c in criteria])
+    verdict = ibis.cases(
+        (~computable, UNASSESSABLE), (any_false, NOT_MET), (any_null, UNASSESSABLE), else_=MET,
+    )
+    wide = w.select(
+        household_id=w.id,
+        area_code=w.area_code,
+        year=ibis.literal(year, "int64"),
+        member_count=n.cast("int64"),
+        net_income_fen=w.net_income_fen,
+        per_capita_income_fen=ibis.ifelse(computable, w.net_income_fen // n, _null("int64")).cast("int64"),
+        income_standard_fen=ibis.literal(p.standard_fen, "int64"),
+        standard_key=ibis.literal(p.standard_key, "string"),
+        income_above_standard=income_ok,
+        food_and_clothing=food_ok,
+        compulsory_education=edu_ok,
+        basic_medical=med_ok,
+        safe_housing=housing_ok,
+        safe_water=water_ok,
+        verdict=verdict,
+        # inputs of the household-level reasons
+        has_income=has_income,
+        food_secure=w.food_secure,
+        clothing_secure=w.clothing_secure,
+        housing_grade=grade,
+        renovated=renovated,
+        water_quantity=w.water_quantity_lpd,
+        water_quantity_min=q_min.cast("int64"),
+        quantity_ok=quantity_ok,
+        quality_ok=quality_ok,
+        convenience_ok=convenience_ok,
+        water_minutes=w.water_fetch_minutes,
+        guarantee_ok=guarantee_ok,
+        outage_days=w.water_outage_days,
+    )
+    results = wide.select(
+        "household_id", "area_code", "year", "member_count", "net_income_fen", "per_capita_income_fen",
+        "income_standard_fen", "standard_key", *CRITERIA, "verdict",
+    )
+
+    def hreason(cond, code, amount=None, threshold=None, detail=None):
+        rows = wide.filter(cond)
+        return rows.select(
+            household_id=rows.household_id,
+            code=ibis.literal(code, "string"),
+            member_id=_null("int64"),
+            amount=(rows[amount] if isinstance(amount, str) else ibis.literal(amount, "int64")).cast("int64")
+            if amount is not None else _null("int64"),
+            threshold=(rows[threshold] if isinstance(threshold, str) else ibis.literal(threshold, "int64")).cast("int64")
+            if threshold is not None else _null("int64"),
+            detail=(rows[detail[1:]] if isinstance(detail, str) and detail.startswith("@") else ibis.literal(detail, "string")).cast("string")
+            if detail is not None else _null("string"),
+        )
+
+    def mreason(flag, code):
+        rows = facts.filter(facts[flag])
+        return rows.select(
+            household_id=rows.household_id, code=ibis.literal(code, "string"),
+            member_id=rows.member_id.cast("int64"), amount=rows.age.cast("int64"),
+            threshold=_null("int64"), detail=_null("string"),
+        )
+
+    c = wide
+    parts = [
+        hreason(c.member_count == 0, "NO_MEMBERS"),
+        hreason(~c.has_income, "NO_INCOME", amount=year),
+        hreason(~c.income_above_standard.fill_null(True), "INCOME_NOT_ABOVE",
+                amount="per_capita_income_fen", threshold="income_standard_fen", detail=p.standard_key),
+        hreason(~c.food_secure.fill_null(True), "FOOD_INSECURE"),
+        hreason(c.food_secure.isnull(), "FOOD_UNKNOWN"),
+        hreason(~c.clothing_secure.fill_null(True), "CLOTHING_INSECURE"),
+        hreason(c.clothing_secure.isnull(), "CLOTHING_UNKNOWN"),
+        mreason("dropout", "EDU_DROPOUT"),
+        mreason("school_unknown", "EDU_STATUS_MISSING"),
+        mreason("no_basic", "MED_NO_BASIC_INSURANCE"),
+        mreason("no_serious", "MED_NO_SERIOUS_ILLNESS_INSURANCE"),
+        mreason("med_unknown", "MED_UNKNOWN"),
+        hreason(c.renovated.notnull() & (c.renovated > year), "HOUSING_BEFORE_RENOVATION", amount="renovated"),
+        hreason(c.renovated.isnull() & (c.housing_grade != "") & ~c.housing_grade.isin(list(p.safe_grades)),
+                "HOUSING_UNSAFE", detail="@housing_grade"),
+        hreason(c.renovated.isnull() & (c.housing_grade == ""), "HOUSING_UNKNOWN"),
+        hreason(~c.quantity_ok.fill_null(True), "WATER_QUANTITY", amount="water_quantity",
+                threshold="water_quantity_min"),
+        hreason(~c.quality_ok.fill_null(True), "WATER_QUALITY"),
+        hreason(~c.convenience_ok.fill_null(True), "WATER_CONVENIENCE", amount="water_minutes",
+                threshold=p.water_minutes_max),
+        hreason(~c.guarantee_ok.fill_null(True), "WATER_GUARANTEE", amount="outage_days",
+                threshold=p.water_outage_max),
+        hreason(c.quantity_ok.isnull(), "WATER_UNKNOWN", detail="quantity"),
+        hreason(c.quality_ok.isnull(), "WATER_UNKNOWN", detail="quality"),
+        hreason(c.convenience_ok.isnull(), "WATER_UNKNOWN", detail="convenience"),
+        hreason(c.guarantee_ok.isnull(), "WATER_UNKNOWN", detail="guarantee"),
+    ]
+    reasons = ibis.union(*parts, distinct=False)
+    return results, reasons

@@ -1,0 +1,69 @@
+"""The registry tables as the rules see them (names and types), without Django.
+
+The same names are the Django tables in the registry database and the Parquet files of a snapshot.
+``tests/policy/test_schema.py`` checks that every column here exists in the Django models.
+"""
+
+import ibis
+
+HOUSEHOLD = ibis.schema({
+    "id": "int64",
+    "household_number": "string",
+    "area_code": "string",
+    "household_type": "string",
+    "main_cause": "string",
+    "identified_year": "int64",
+    "poverty_status": "string",
+    "exit_year": "int64",
+    "housing_grade": "string",
+    "housing_renovated_year": "int64",
+    "water_scarce_area": "boolean",
+    "water_quantity_lpd": "int64",
+    "water_quality_ok": "boolean",
+    "water_piped": "boolean",
+    "water_fetch_minutes": "int64",
+    "water_fetch_distance_m": "int64",
+    "water_fetch_vertical_m": "int64",
+    "water_outage_days": "int64",
+    "food_secure": "boolean",
+    "clothing_secure": "boolean",
+})
+
+MEMBER = ibis.schema({
+    "id": "int64",
+    "household_id": "int64",
+    "birth_date": "date",
+    "schooling_status": "string",
+    "not_attending_reason": "string",
+    "basic_medical_insurance": "boolean",
+    "serious_illness_insurance": "boolean",
+    "entered_on": "date",
+    "left_on": "date",
+})
+
+INCOME = ibis.schema({
+    "id": "int64",
+    "household_id": "int64",
+    "year": "int64",
+    "wage_fen": "int64",
+    "business_income_fen": "int64",
+    "business_expenses_fen": "int64",
+    "property_income_fen": "int64",
+    "family_planning_fen": "int64",
+    "dibao_fen": "int64",
+    "tekun_fen": "int64",
+    "pension_fen": "int64",
+    "ecological_fen": "int64",
+    "other_transfer_fen": "int64",
+})
+
+TABLES = {
+    "household": ("registry_household", HOUSEHOLD),
+    "member": ("registry_member", MEMBER),
+    "income": ("registry_income", INCOME),
+}
+
+
+def unbound_tables() -> dict:
+    """Ibis tables not bound to any backend, named as the registry tables; compile with ``ibis.to_sql``."""
+    return {key: ibis.table(schema, name=name) for key, (name, schema) in TABLES.items()}

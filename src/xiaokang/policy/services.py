@@ -1,0 +1,130 @@
+"""Writes of the policy app: run the yearly household assessment in the registry database.
+
+``run_household_assessment`` evaluates every household of an area for a year with the set-based rule
+(``rules.household.assess_households``) and stores the results with ``INSERT … SELECT`` in one
+transaction, replacing that year's earlier results for the area. ``assess_household_live`` runs the
+same rule for one household (the household page).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.db.models.functions import Substr
+from django.utils import timezone
+
+from xiaokang.core.scoping import area_prefix
+from xiaokang.registry.models import Household, Member
+
+from . import engine
+from .models import AssessmentReason, HouseholdAssessment, ParameterValue as ParameterValueRow
+from .params import Parameters, ParameterValue, file_parameters
+from .reasons import Reason
+from .rules.household import RULE_VERSION, HouseholdRuleParams, assess_households
+from .schema import unbound_tables
+
+
+def current_parameters() -> Parameters:
+    """The shipped parameter files with the administrator-entered values merged over them."""
+    entered = [
+        ParameterValue(name=r.name, value=r.value, effective_from=r.effective_from, unit=r.unit, status=r.status,
+                       source=r.source, province=r.province or None)
+        for r in ParameterValueRow.objects.all()
+    ]
+    return file_parameters().with_entered(entered) if entered else file_parameters()
+
+
+@dataclass
+class AssessmentRun:
+    year: int
+    area: str
+    households: int
+    reasons: int
+    seconds: float
+
+
+def _provinces(prefix: str) -> list[str]:
+    if len(prefix) >= 2:
+        return [prefix[:2]]
+    return sorted(set(Household.objects.annotate(p=Substr("area_id", 1, 2)).values_list("p", flat=True).distinct()))
+
+
+def _range(prefix: str) -> tuple[str, str]:
+    return prefix, prefix + "9" * (12 - len(prefix))
+
+
+def run_household_assessment(year: int, area=None, params: Parameters | None = None) -> AssessmentRun:
+    """Assess all households of ``area`` (Area, code or None = all) for ``year`` and store the results.
+
+    Raises ``ParameterUnconfirmed`` (nothing written) when a parameter for the year is unconfirmed.
+    """
+    started = timezone.now()
+    t0 = dt.datetime.now()
+    prefix = area_prefix(area)
+    params = params or current_parameters()
+    provinces = _provinces(prefix)
+    rule_params = [HouseholdRuleParams.resolve(params, year, prov) for prov in provinces]  # fail before writing
+    tables = unbound_tables()
+    total = reasons_total = 0
+    with transaction.atomic(), connection.cursor() as cur:
+        lo, hi = _range(prefix)
+        cur.execute(
+            f"DELETE FROM {AssessmentReason._meta.db_table} WHERE year = %s AND household_id IN "
+            f"(SELECT id FROM {Household._meta.db_table} WHERE area_code >= %s AND area_code <= %s)",
+            [year, lo, hi],
+        )
+        cur.execute(
+            f"DELETE FROM {HouseholdAssessment._meta.db_table} WHERE year = %s AND area_code >= %s AND area_code <= %s",
+            [year, lo, hi],
+        )
+        for p in rule_params:
+            scope = prefix if len(prefix) >= 2 else p.province
+            results, reasons = assess_households(tables, p, scope)
+            total += engine.insert_select(
+                cur, connection.vendor, HouseholdAssessment._meta.db_table, results,
+                {"rule_version": RULE_VERSION, "assessed_at": started},
+            )
+            reasons_total += engine.insert_select(cur, connection.vendor, AssessmentReason._meta.db_table, reasons,
+                                                  {"year": year})
+    return AssessmentRun(year, prefix, total, reasons_total, (dt.datetime.now() - t0).total_seconds())
+
+
+def assess_household_live(household: Household, year: int, params: Parameters | None = None):
+    """Run the household rule for one household and year (not stored).
+
+    Returns ``(result_dict, [Reason, ...])``. Raises ``ParameterUnconfirmed`` like the batch run.
+    """
+    params = params or current_parameters()
+    p = HouseholdRuleParams.resolve(params, year, household.area_id[:2])
+    results, reasons = assess_households(unbound_tables(), p, household.area_id, household_ids=[household.pk])
+    with connection.cursor() as cur:
+        rows = engine.fetch(cur, connection.vendor, results)
+        reason_rows = engine.fetch(cur, connection.vendor, reasons)
+    result = rows[0] if rows else None
+    return result, to_reasons(reason_rows, year)
+
+
+def to_reasons(rows, year: int) -> list[Reason]:
+    """Reason rows (dicts or AssessmentReason objects) to ``Reason`` with member names looked up once."""
+    def get(r, k):
+        return r[k] if isinstance(r, dict) else getattr(r, k if k != "member_id" else "member_id")
+
+    member_ids = {get(r, "member_id") for r in rows if get(r, "member_id")}
+    names = dict(Member.objects.filter(pk__in=member_ids).values_list("pk", "name")) if member_ids else {}
+    order = {c: i for i, c in enumerate(REASON_ORDER)}
+    out = [
+        Reason(code=get(r, "code"), member_name=names.get(get(r, "member_id")), amount=get(r, "amount"),
+               threshold=get(r, "threshold"), detail=get(r, "detail"), year=year)
+        for r in rows
+    ]
+    return sorted(out, key=lambda r: (order.get(r.code, 99), r.member_name or "", r.detail or ""))
+
+
+REASON_ORDER = [
+    "NO_MEMBERS", "NO_INCOME", "INCOME_NOT_ABOVE", "FOOD_INSECURE", "FOOD_UNKNOWN", "CLOTHING_INSECURE",
+    "CLOTHING_UNKNOWN", "EDU_DROPOUT", "EDU_STATUS_MISSING", "MED_NO_BASIC_INSURANCE",
+    "MED_NO_SERIOUS_ILLNESS_INSURANCE", "MED_UNKNOWN", "HOUSING_BEFORE_RENOVATION", "HOUSING_UNSAFE",
+    "HOUSING_UNKNOWN", "WATER_QUANTITY", "WATER_QUALITY", "WATER_CONVENIENCE", "WATER_GUARANTEE", "WATER_UNKNOWN",
+]
