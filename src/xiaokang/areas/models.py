@@ -84,7 +84,7 @@ class AreaPopulation(models.Model):
     rural_population = models.PositiveIntegerField(_("农村人口（人）"), null=True, blank=True)
     source = models.CharField(_("来源"), max_length=200, blank=True)
 
-    area_lookup = "area_id"
+    area_lookup = "area__code"
     objects = ScopedManager()
 
     class Meta:

@@ -57,7 +57,7 @@ class HouseholdAssessment(models.Model):
     rule_version = models.CharField(_("规则版本"), max_length=40)
     assessed_at = models.DateTimeField(_("评估时间"))
 
-    area_lookup = "area_id"
+    area_lookup = "area__code"
     objects = ScopedManager()
 
     class Meta:
@@ -83,7 +83,7 @@ class AssessmentReason(models.Model):
     threshold = models.BigIntegerField(_("标准值"), null=True)
     detail = models.CharField(_("说明"), max_length=40, null=True)
 
-    area_lookup = "household__area_id"
+    area_lookup = "household__area__code"
     objects = ScopedManager()
 
     class Meta:

@@ -83,7 +83,7 @@ class Household(models.Model):
     created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
-    area_lookup = "area_id"
+    area_lookup = "area__code"
     objects = ScopedManager()
 
     class Meta:
@@ -155,7 +155,7 @@ class Member(models.Model):
     left_on = models.DateField(_("迁出（减少）日期"), null=True, blank=True)
     leave_reason = models.CharField(_("减少原因"), max_length=12, choices=codes.MemberChange.choices, blank=True)
 
-    area_lookup = "household__area_id"
+    area_lookup = "household__area__code"
     objects = ScopedManager()
 
     class Meta:
@@ -212,7 +212,7 @@ class Income(models.Model):
     ecological = MoneyField(_("生态补偿金"), db_column="ecological_fen", default=0)
     other_transfer = MoneyField(_("其他转移性收入"), db_column="other_transfer_fen", default=0)
 
-    area_lookup = "household__area_id"
+    area_lookup = "household__area__code"
     objects = ScopedManager()
 
     class Meta:

@@ -1,0 +1,45 @@
+"""xiaokang serve [--bind 127.0.0.1:8000] [--workers N] [--threads N]
+
+Runs the production WSGI server (gunicorn, threaded workers) after collecting static files, which
+whitenoise then serves itself: no CDN and no separate web server needed on an intranet.
+"""
+
+import multiprocessing
+import os
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "以生产服务器（gunicorn）运行 Web 界面"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default=os.environ.get("XIAOKANG_BIND", "127.0.0.1:8000"))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("XIAOKANG_WORKERS", 0)) or None)
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("XIAOKANG_THREADS", 4)))
+        parser.add_argument("--no-collectstatic", action="store_true")
+
+    def handle(self, *args, **opts):
+        from gunicorn.app.base import BaseApplication
+
+        from xiaokang.wsgi import application
+
+        if not opts["no_collectstatic"]:
+            call_command("collectstatic", interactive=False, verbosity=0)
+        workers = opts["workers"] or multiprocessing.cpu_count() * 2 + 1
+        options = {
+            "bind": opts["bind"], "workers": workers, "threads": opts["threads"], "worker_class": "gthread",
+            "accesslog": "-", "timeout": 120, "preload_app": False,
+        }
+
+        class App(BaseApplication):
+            def load_config(self):
+                for k, v in options.items():
+                    self.cfg.set(k, v)
+
+            def load(self):
+                return application
+
+        self.stdout.write(f"xiaokang 正在服务：http://{opts['bind']}/  （Ctrl+C 停止）")
+        App().run()
