@@ -1,0 +1,146 @@
+"""The admin's one base class for area-scoped models (ScopedModelAdmin), and the area administrators' group.
+
+``ScopedModelAdmin.get_queryset`` reads ``Model.objects.for_user(request.user)`` (the one scoping
+mechanism, ``xiaokang.core.scoping``): a changelist lists only rows inside the user's jurisdiction and
+a change page of a row outside it is "not found" (the admin redirects to its index with a message).
+Foreign-key choices (select boxes, raw-id and autocomplete inputs) are limited the same way, and a
+save that would put a row outside the user's area is refused. A model without area (parameter values)
+is readable by staff with the view permission and writable by superusers only.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
+
+admin.site.site_header = _("小康 · 精准扶贫信息系统 管理后台")
+admin.site.site_title = _("小康管理后台")
+admin.site.index_title = _("数据管理")
+admin.site.site_url = "/"
+
+AREA_ADMIN_GROUP = "辖区管理员"
+# Permissions of an area administrator (the demo's staff users): edit the registry and populations of
+# their area, read areas, assessments, reasons and parameters. Users are managed by superusers.
+AREA_ADMIN_PERMISSIONS = {
+    "areas": {"area": ("view",), "areapopulation": ("view", "add", "change", "delete")},
+    "registry": {
+        "household": ("view", "add", "change", "delete"),
+        "member": ("view", "add", "change", "delete"),
+        "income": ("view", "add", "change", "delete"),
+    },
+    "policy": {"householdassessment": ("view",), "assessmentreason": ("view",), "parametervalue": ("view",)},
+}
+
+
+def is_scoped(model) -> bool:
+    """A model read through ``for_user`` (its default manager is a ScopedManager)."""
+    return hasattr(model._default_manager.all(), "for_user") and hasattr(model, "area_lookup")
+
+
+def scoped_for(model, user):
+    """Rows of ``model`` the user may see; a model without area: all rows (reference data)."""
+    if is_scoped(model):
+        return model._default_manager.for_user(user)
+    return model._default_manager.all()
+
+
+class ScopeFormfieldsMixin:
+    """Limit foreign-key choices to rows inside the user's area (also validates raw-id input)."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        related = db_field.remote_field.model
+        if "queryset" not in kwargs and is_scoped(related):
+            kwargs["queryset"] = related._default_manager.for_user(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ScopedModelAdmin(ScopeFormfieldsMixin, admin.ModelAdmin):
+    """Base class of every admin of this project's data models."""
+
+    show_full_result_count = False
+    list_per_page = 50
+    superuser_only_write = False  # set on models without area (global reference data)
+
+    def get_queryset(self, request):
+        model = self.model
+        if is_scoped(model):
+            qs = model.objects.for_user(request.user)
+        else:
+            qs = model._default_manager.get_queryset()
+        ordering = self.get_ordering(request)
+        if ordering:
+            qs = qs.order_by(*ordering)
+        return qs
+
+    def _write_allowed(self, request) -> bool:
+        if request.user.is_superuser:
+            return True
+        return is_scoped(self.model) and not self.superuser_only_write
+
+    def has_add_permission(self, request, *args):
+        return self._write_allowed(request) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return self._write_allowed(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._write_allowed(request) and super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self.check_in_scope(request, obj)
+
+    def check_in_scope(self, request, obj):
+        """Refuse (and roll back: the admin saves in a transaction) a row saved outside the user's area."""
+        if is_scoped(type(obj)) and not type(obj)._default_manager.for_user(request.user).filter(pk=obj.pk).exists():
+            raise PermissionDenied(_("不能保存管辖区域以外的数据"))
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        for obj in formset.new_objects + [o for o, _f in formset.changed_objects]:
+            self.check_in_scope(request, obj)
+
+
+class ScopedTabularInline(ScopeFormfieldsMixin, admin.TabularInline):
+    extra = 0
+    show_change_link = True
+
+
+class ScopedStackedInline(ScopeFormfieldsMixin, admin.StackedInline):
+    extra = 0
+    show_change_link = True
+
+
+class ReadOnlyScopedModelAdmin(ScopedModelAdmin):
+    """Computed results (assessments): viewable, never edited by hand."""
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def area_admin_group() -> Group:
+    """The 辖区管理员 group with the permissions above (created or updated)."""
+    group, _created = Group.objects.get_or_create(name=AREA_ADMIN_GROUP)
+    perms = []
+    for app_label, models in AREA_ADMIN_PERMISSIONS.items():
+        for model, actions in models.items():
+            codenames = [f"{a}_{model}" for a in actions]
+            perms += list(Permission.objects.filter(content_type__app_label=app_label,
+                                                    content_type__model=model, codename__in=codenames))
+    group.permissions.set(perms)
+    return group
+
+
+def grant_area_admin_permissions(user) -> None:
+    """Make ``user`` an area administrator: staff, in the 辖区管理员 group. Their area is ``user.area``."""
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    user.groups.add(area_admin_group())

@@ -1,0 +1,97 @@
+"""View helpers shared by the pages: area scoping through the one mechanism, and optional local assets.
+
+Every page reads scoped data through ``ScopedViewMixin.scoped(Model)`` (or ``scoped_queryset``), i.e.
+``Model.objects.for_user(request.user)`` of ``xiaokang.core.scoping``: nothing re-codes the rule.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
+from django.shortcuts import get_object_or_404
+from django.templatetags.static import static
+from django.utils.translation import gettext as _
+
+ECHARTS = "vendor/echarts/echarts.min.js"
+ASSETS = {"css": "xiaokang/xiaokang.css", "dashboard_js": "xiaokang/dashboard.js", "echarts": ECHARTS}
+
+
+def optional_static(path: str) -> str | None:
+    """URL of a local static file, or None when it is not installed (never raises).
+
+    With the manifest storage a missing file raises ValueError in ``{% static %}``; with the plain
+    storage a missing file would give a 404 in the browser. Either way the page renders without it
+    (the charts need ``make assets`` to have copied ECharts).
+    """
+    try:
+        url = static(path)
+    except ValueError:
+        return None
+    if not isinstance(staticfiles_storage, ManifestFilesMixin):
+        try:
+            found = staticfiles_storage.exists(path)
+        except Exception:  # noqa: BLE001 - no STATIC_ROOT etc.
+            found = False
+        if not found and not finders.find(path):
+            return None
+    return url
+
+
+def asset_urls() -> dict[str, str | None]:
+    return {name: optional_static(path) for name, path in ASSETS.items()}
+
+
+def scoped_queryset(request_or_user, model_or_queryset):
+    """Rows of a scoped model the user may see (``for_user`` of ``xiaokang.core.scoping``)."""
+    user = getattr(request_or_user, "user", request_or_user)
+    qs = model_or_queryset
+    if hasattr(qs, "_default_manager"):
+        qs = qs._default_manager.all()
+    return qs.for_user(user)
+
+
+def jurisdiction(user):
+    """The user's area (Area) or None for a superuser without one (= the whole dataset)."""
+    return getattr(user, "area", None) if getattr(user, "area_id", None) else None
+
+
+def jurisdiction_label(user) -> str:
+    if not user.is_authenticated:
+        return ""
+    area = jurisdiction(user)
+    if area is not None:
+        return str(area)
+    if user.is_superuser:
+        return _("全部区域")
+    return _("未分配管辖区域")
+
+
+class ScopedViewMixin(LoginRequiredMixin):
+    """Login required; ``scoped(Model)`` gives the rows inside the user's jurisdiction; assets in context."""
+
+    def scoped(self, model_or_queryset):
+        return scoped_queryset(self.request, model_or_queryset)
+
+    def get_scoped_object(self, model_or_queryset, **lookup):
+        """One scoped row, or 404 — also for a row that exists outside the user's area."""
+        return get_object_or_404(self.scoped(model_or_queryset), **lookup)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("assets", asset_urls())
+        context.setdefault("jurisdiction", jurisdiction_label(self.request.user))
+        return context
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login view with the page's local assets in context."""
+
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["assets"] = asset_urls()
+        return context

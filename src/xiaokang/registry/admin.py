@@ -1,0 +1,77 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from xiaokang.core.admin import ScopedModelAdmin, ScopedStackedInline, ScopedTabularInline
+
+from .idnumber import mask_id_number
+from .models import Household, Income, Member
+
+
+class MemberInline(ScopedStackedInline):
+    model = Member
+    fields = (
+        ("name", "document_type", "id_number"), ("sex", "birth_date", "relation", "ethnicity"),
+        ("education_level", "schooling_status", "not_attending_reason"),
+        ("health_status", "disability_grade", "labour_capacity", "work_months", "work_place"),
+        ("basic_medical_insurance", "serious_illness_insurance", "medical_aid", "pension_insurance"),
+        ("on_dibao", "is_tekun"), ("entered_on", "entry_reason", "left_on", "leave_reason"),
+    )
+
+
+class IncomeInline(ScopedTabularInline):
+    model = Income
+    fields = ("year", "wage", "public_welfare_post", "business_income", "business_expenses", "property_income",
+              "asset_dividend", "family_planning", "dibao", "tekun", "pension", "ecological", "other_transfer")
+
+
+@admin.register(Household)
+class HouseholdAdmin(ScopedModelAdmin):
+    list_display = ("household_number", "area", "household_type", "main_cause", "identified_year",
+                    "poverty_status", "exit_year")
+    list_filter = ("poverty_status", "household_type", "main_cause", "identified_year", "exit_year",
+                   "identification_standard")
+    search_fields = ("=household_number", "members__name", "=members__id_number")
+    list_select_related = ("area",)
+    autocomplete_fields = ("area",)
+    inlines = (MemberInline, IncomeInline)
+    readonly_fields = ("version", "created_at", "updated_at")
+    ordering = ("household_number",)
+    fieldsets = (
+        (_("基本信息"), {"fields": ("household_number", "area", "natural_village", "phone", "household_type",
+                                 "identification_standard", "main_cause", "other_causes", "identified_year",
+                                 "poverty_status", "exit_year", "return_year", "pairing_cadre")}),
+        (_("两不愁"), {"fields": ("food_secure", "clothing_secure")}),
+        (_("住房"), {"fields": ("housing_grade", "housing_renovated_year", "housing_area_m2")}),
+        (_("饮水"), {"fields": ("water_scarce_area", "water_quantity_lpd", "water_quality_ok", "water_piped",
+                              "water_fetch_minutes", "water_fetch_distance_m", "water_fetch_vertical_m",
+                              "water_outage_days")}),
+        (_("土地与生产"), {"fields": ("farmland_mu", "irrigated_mu", "forest_mu", "cooperative_member",
+                                  "road_distance_km")}),
+        (_("记录"), {"fields": ("is_demo", "version", "created_at", "updated_at")}),
+    )
+
+
+@admin.register(Member)
+class MemberAdmin(ScopedModelAdmin):
+    list_display = ("name", "masked_id_number", "household", "relation", "sex", "birth_date", "health_status",
+                    "left_on")
+    list_filter = ("relation", "sex", "health_status", "labour_capacity", "schooling_status", "on_dibao")
+    search_fields = ("name", "=id_number", "=household__household_number")
+    list_select_related = ("household",)
+    autocomplete_fields = ("household",)
+    ordering = ("household_id", "relation", "birth_date")
+
+    @admin.display(description=_("证件号码"), ordering="id_number")
+    def masked_id_number(self, obj):
+        return mask_id_number(obj.id_number)
+
+
+@admin.register(Income)
+class IncomeAdmin(ScopedModelAdmin):
+    list_display = ("household", "year", "wage", "business_income", "business_expenses", "property_income",
+                    "dibao", "pension")
+    list_filter = ("year",)
+    search_fields = ("=household__household_number",)
+    list_select_related = ("household",)
+    autocomplete_fields = ("household",)
+    ordering = ("household_id", "year")

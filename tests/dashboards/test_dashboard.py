@@ -1,0 +1,187 @@
+import re
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from xiaokang.dashboards import selectors
+
+pytestmark = pytest.mark.django_db
+
+
+def get_dash(client, user, **params):
+    client.force_login(user)
+    response = client.get(reverse("dashboard"), params)
+    assert response.status_code == 200
+    return response
+
+
+def test_anonymous_is_sent_to_login(client, data):
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_login_page_renders_without_external_urls(client, db):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "登录" in html
+    assert not re.search(r"https?://", html)
+
+
+def test_county_user_figures_2020(client, yanling_user):
+    dash = get_dash(client, yanling_user, year=2020).context["dash"]
+    t = dash.total
+    assert (t.households, t.people) == (3, 6)
+    assert (t.exited_households, t.exited_people) == (2, 3)
+    assert (t.remaining_households, t.remaining_people) == (1, 3)
+    assert t.population == 200  # villages 120 + 80; the county's own row is not added
+    assert t.incidence == Decimal("1.50")
+    # county user -> towns
+    assert dash.child_level == "town"
+    assert [(r.code, r.figures.remaining_people) for r in dash.rows] == [("430225100", 3)]
+
+
+def test_county_user_trend_and_causes(client, yanling_user):
+    dash = get_dash(client, yanling_user, year=2019).context["dash"]
+    trend = {t["year"]: t for t in dash.trend}
+    assert trend[2019]["remaining_people"] == 4
+    assert trend[2019]["incidence"] == Decimal("2.00")
+    assert trend[2014]["remaining_people"] == 6
+    assert trend[2014]["incidence"] == Decimal("3.00")
+    assert trend[2020]["incidence"] == Decimal("1.50")
+    assert {c["code"]: c["value"] for c in dash.causes} == {"01": 1, "02": 1, "05": 1}
+
+
+def test_city_user_sees_both_counties(client, city_user):
+    response = get_dash(client, city_user, year=2020)
+    dash = response.context["dash"]
+    rows = {r.code: r for r in dash.rows}
+    assert set(rows) == {"430224", "430225"}
+    assert rows["430225"].figures.incidence == Decimal("1.50")
+    assert rows["430224"].figures.remaining_people == 4
+    assert rows["430224"].figures.incidence == Decimal("1.33")
+    assert dash.total.incidence == Decimal("1.40")
+    html = response.content.decode()
+    assert "炎陵县" in html and "茶陵县" in html
+
+
+def test_people_are_counted_at_year_end(client, city_user):
+    dash = get_dash(client, city_user, year=2018).context["dash"]
+    cl = {r.code: r for r in dash.rows}["430224"].figures
+    # 2018: H4 five members (the grandmother left in 2019), H5 two members, exited in 2018
+    assert (cl.households, cl.people, cl.exited_people, cl.remaining_people) == (2, 7, 2, 5)
+
+
+def test_verdict_counts_come_from_stored_assessments(client, yanling_user, data):
+    from xiaokang.policy.models import HouseholdAssessment
+
+    dash = get_dash(client, yanling_user, year=2020).context["dash"]
+    stored = HouseholdAssessment.objects.filter(year=2020, area__code__startswith="430225")
+    expected = {v: stored.filter(verdict=v).count() for v in ("met", "not_met", "unassessable")}
+    assert {k: v["households"] for k, v in dash.verdicts.items()} == expected
+    assert dash.assessed == 3
+    assert stored.get(household=data.h2).verdict == "not_met"
+    assert stored.get(household=data.h1).verdict == "met"
+
+
+def test_default_year_is_latest_assessed(client, yanling_user):
+    assert get_dash(client, yanling_user).context["year"] == 2020
+
+
+def test_drill_down_within_area_and_404_outside(client, yanling_user):
+    response = get_dash(client, yanling_user, area="430225100", year=2020)
+    dash = response.context["dash"]
+    assert dash.child_level == "village"
+    assert {r.code: r.figures.remaining_people for r in dash.rows} == {"430225100201": 3, "430225100202": 0}
+    client.force_login(yanling_user)
+    assert client.get(reverse("dashboard"), {"area": "430224"}).status_code == 404
+    assert client.get(reverse("dashboard"), {"area": "4302"}).status_code == 404
+
+
+def test_county_user_never_sees_other_county(client, yanling_user):
+    html = get_dash(client, yanling_user, year=2020).content.decode()
+    assert "茶陵" not in html
+
+
+def test_user_without_area_sees_no_data(client, data):
+    from xiaokang.accounts.models import User
+
+    user = User.objects.create_user("nobody", password="x-Secret-123")
+    response = get_dash(client, user)
+    assert response.context["no_area"] is True
+    assert "dash" not in response.context
+
+
+def test_superuser_sees_whole_dataset(client, data):
+    from xiaokang.accounts.models import User
+
+    admin = User.objects.create_superuser("root", password="x-Secret-123")
+    dash = get_dash(client, admin, year=2020).context["dash"]
+    assert dash.total.remaining_people == 7
+    assert dash.total.incidence == Decimal("1.40")
+
+
+def test_no_external_urls_and_charts_data(client, city_user):
+    html = get_dash(client, city_user, year=2020).content.decode()
+    assert not re.search(r"https?://", html), re.findall(r"https?://\S+", html)[:3]
+    assert 'id="chart-data"' in html
+    for src in re.findall(r'<script[^>]*src="([^"]+)"', html) + re.findall(r'<link[^>]*href="([^"]+)"', html):
+        assert src.startswith("/static/")
+
+
+def test_page_renders_when_echarts_is_missing(client, city_user, monkeypatch):
+    from xiaokang.core import views as core_views
+
+    monkeypatch.setitem(core_views.ASSETS, "echarts", "vendor/echarts/not-installed.min.js")
+    html = get_dash(client, city_user, year=2020).content.decode()
+    assert "not-installed" not in html
+    assert 'id="area-table"' in html
+
+
+def test_optional_static_with_manifest_storage_and_missing_file(settings):
+    from xiaokang.core.views import optional_static
+
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}}
+    settings.STATIC_ROOT = "/nonexistent-static-root"
+    assert optional_static("vendor/echarts/echarts.min.js") is None
+
+
+def test_dashboard_query_count_is_bounded(client, city_user, django_assert_max_num_queries):
+    client.force_login(city_user)
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("dashboard"), {"year": 2020}).status_code == 200
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("dashboard")).status_code == 200
+
+
+def test_selectors_do_not_loop_per_household(django_assert_max_num_queries, data, sample_data):
+    sample = sample_data
+
+    for i in range(40):
+        h = sample.household(f"YLX{i:04d}", data.yl_b, exit_year=2020 if i % 2 else None)
+        sample.member(h, f"新户{i}", "01", sample.dt.date(1980, 1, 1))
+    with django_assert_max_num_queries(7):
+        dash = selectors.dashboard(data.yl, 2020)
+    assert dash.total.households == 43
+    assert dash.total.remaining_people == 3 + 20
+
+
+
+def test_english_dashboard_and_language_switch(client, yanling_user):
+    client.force_login(yanling_user)
+    response = client.post(reverse("set_language"), {"language": "en", "next": reverse("dashboard")})
+    assert response.status_code == 302
+    html = client.get(reverse("dashboard"), {"year": 2020}).content.decode()
+    assert 'lang="en"' in html
+    assert "Dashboard" in html and "Poverty incidence" in html
+    assert "1.50%" in html
+
+
+def test_chinese_is_the_default(client, yanling_user):
+    html = get_dash(client, yanling_user, year=2020).content.decode()
+    assert 'lang="zh-hans"' in html
+    assert "贫困发生率" in html and "炎陵县" in html and "1.50%" in html
+    assert "退出" in html and "管理后台" in html
