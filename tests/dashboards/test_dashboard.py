@@ -185,3 +185,11 @@ def test_chinese_is_the_default(client, yanling_user):
     assert 'lang="zh-hans"' in html
     assert "贫困发生率" in html and "炎陵县" in html and "1.50%" in html
     assert "退出" in html and "管理后台" in html
+
+
+def test_village_user_sees_own_village(client, data, sample_data):
+    user = sample_data.make_user("cun", area=data.yl_a, role="village_admin")
+    dash = get_dash(client, user, year=2020).context["dash"]
+    assert [(r.code, r.figures.remaining_people) for r in dash.rows] == [("430225100201", 3)]
+    assert dash.total.population == 120
+    assert dash.total.incidence == Decimal("2.50")

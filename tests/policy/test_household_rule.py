@@ -18,6 +18,7 @@ import datetime as dt
 
 import pytest
 
+from xiaokang.areas.models import Area
 from xiaokang.policy.models import AssessmentReason, HouseholdAssessment, ParameterValue as ParameterValueRow
 from xiaokang.policy.params import ParameterUnconfirmed, ParameterValue, file_parameters
 from xiaokang.policy.rules.household import MET, NOT_MET, UNASSESSABLE, HouseholdRuleParams, assess_households
@@ -106,21 +107,28 @@ def test_net_income_formula_uses_all_six_items(build, assess):
 
 
 def test_each_income_item_counts_with_its_sign(build, assess):
-    # One item at a time, 1 member, 2019 (standard 3,700 元): 3,700.01 元 of an item is above, and the same
-    # plus 0.02 of business expenses is below (3,699.99).
+    # One item at a time, 1 member, 2019 (standard 3,700 元): 3,700.01 元 of an item is above (370,001 分),
+    # and the same minus 0.02 of business expenses is below (369,999 分 = 3,699.99 元).
+    # One batch run for all 18 households; the live path is compared on the first pair.
     items = ["wage", "business_income", "property_income", "family_planning", "dibao", "tekun", "pension",
              "ecological", "other_transfer"]
+    pairs = []
     for item in items:
-        h = build.household()
-        build.adults(h, 1)
-        build.income(h, 2019, **{item: "3700.01"})
-        assert assess(h, 2019)["net_income_fen"] == 370_001, item
-        h2 = build.household()
-        build.adults(h2, 1)
-        build.income(h2, 2019, **{item: "3700.01", "business_expenses": "0.02"})
-        out = assess(h2, 2019)
-        assert out["net_income_fen"] == 369_999, item
-        assert out.sentences == ["人均纯收入 3,699.99 元 低于 3,700 元（湖南省 2019 年脱贫标准）"], item
+        above, below = build.household(), build.household()
+        build.adults(above, 1)
+        build.adults(below, 1)
+        build.income(above, 2019, **{item: "3700.01"})
+        build.income(below, 2019, **{item: "3700.01", "business_expenses": "0.02"})
+        pairs.append((item, above, below))
+    run_household_assessment(2019, COUNTY)
+    for item, above, below in pairs:
+        a, b = stored_outcome(above, 2019), stored_outcome(below, 2019)
+        assert (a["net_income_fen"], a["verdict"], a.reasons) == (370_001, MET, []), item
+        assert (b["net_income_fen"], b["verdict"]) == (369_999, NOT_MET), item
+        assert b.sentences == ["人均纯收入 3,699.99 元 低于 3,700 元（湖南省 2019 年脱贫标准）"], item
+    _, above, below = pairs[0]
+    assert assess(above, 2019).result == stored_outcome(above, 2019).result
+    assert assess(below, 2019).result == stored_outcome(below, 2019).result
 
 
 def test_negative_net_income_per_capita_is_floored(build, assess):
@@ -173,7 +181,8 @@ def test_missing_income_with_a_failed_criterion_is_still_unassessable(build, ass
 
 def test_members_are_counted_on_31_december(build, assess):
     # 2019. Counted: 测试甲 (adult), 测试乙 born 2019-12-31 (born by year end), 测试丙 leaving 2020-01-01.
-    # Not counted: 测试丁 left 2019-06-30, 测试戊 entered 2020-01-01, 测试己 left 2019-12-31 (gone at year end).
+    # Not counted: 测试丁 left 2019-06-30, 测试戊 entered 2020-01-01, 测试己 left 2019-12-31 (gone at year end),
+    # 测试庚 born 2020-01-05 (after year end).
     # The uncounted ones are uninsured and out of school: that must not matter.
     # Net 12,000 元 / 3 = 4,000 元 per capita (> 3,700).
     h = build.household()
@@ -184,6 +193,7 @@ def test_members_are_counted_on_31_december(build, assess):
     build.member(h, "测试戊", D(2005, 8, 8), "99", entered_on=D(2020, 1, 1), schooling_status="00",
                  serious_illness_insurance=False)
     build.member(h, "测试己", D(1993, 9, 9), "99", left_on=D(2019, 12, 31), basic_medical_insurance=None)
+    build.member(h, "测试庚", D(2020, 1, 5), "08", basic_medical_insurance=False)
     build.income(h, 2019, wage="12000")
     out = assess(h, 2019)
     assert out["member_count"] == 3
@@ -475,8 +485,8 @@ def test_run_is_scoped_to_the_area(build):
     run_household_assessment(2019, OTHER_COUNTY)
     assert set(HouseholdAssessment.objects.filter(year=2019).values_list("household_id", flat=True)) == {
         here.pk, there.pk}
-    # the whole city (prefix 4302) and everything (None) cover both
-    assert run_household_assessment(2019, "4302").households == 2
+    # the whole city (prefix 4302, given as an Area) and everything (None) cover both
+    assert run_household_assessment(2019, Area.objects.get(code="4302")).households == 2
     assert run_household_assessment(2019, None).households == 2
     assert HouseholdAssessment.objects.filter(year=2019).count() == 2
 

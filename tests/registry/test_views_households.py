@@ -192,3 +192,9 @@ def test_detail_member_left_and_counted(yanling, city, data):
     years = {y["file"].year: y["file"] for y in response.context["year_rows"]}
     assert years[2018].members_counted == 5
     assert years[2020].members_counted == 4
+
+
+def test_user_without_area_sees_nothing(client, data):
+    client.force_login(sample.make_user("nobody"))
+    assert numbers(listing(client)) == []
+    assert client.get(reverse("household_detail", args=[data.h2.pk])).status_code == 404

@@ -236,6 +236,8 @@ def import_areas(sources, progress=None) -> ImportResult:
         name, stream, close = _open(source)
         try:
             layout, file_rows = parse_rows(stream, name)
+        except UnicodeDecodeError:
+            raise AreaImportError(name, None, None, "文件不是 UTF-8 编码（请另存为 UTF-8 的 CSV）") from None
         finally:
             if close:
                 stream.close()

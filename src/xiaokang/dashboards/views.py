@@ -72,6 +72,7 @@ class DashboardView(ScopedViewMixin, TemplateView):
             "verdicts": _("评估结论（户）"), "areas": _("各地未脱贫人口与贫困发生率"),
             "verdict_names": {k: str(v) for k, v in VERDICT_LABELS.items()},
             "no_charts": _("图表组件未安装（运行 make assets），以下为表格数据。"),
+            "no_assessment": _("该年度尚无评估结果"), "no_data": _("暂无数据"),
         }
         context.update(
             dash=dash, area=area, root=root, year=year, years=selectors.YEARS, crumbs=crumbs,

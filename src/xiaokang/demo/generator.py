@@ -5,7 +5,10 @@ and the published calibration figures in ``xiaokang.demo.plan``. Nothing identif
 
 - names are a surname + "示" + one character (李示华): "示" marks them as 示例 (sample);
 - ID numbers are valid GB 11643 numbers built by ``make_id_number(county, birth, seq)`` with
-  sequence numbers **900–999 only** (odd for men, even for women), unique across the demo;
+  sequence numbers **900–999 only** (odd for men, even for women), unique across the demo (and never
+  one already in the database). The address code is the household's county; 渌口区 people born
+  before 2018 carry 株洲县's retired 430221. When a day's 50 numbers of one sex are used up (only at
+  large ``scale``), the other Zhuzhou county codes are used, then a nearby day of the same year;
 - villages are named ``示例XX村`` with codes town + 201, 202, … and ``is_demo=True``;
 - household numbers are the county code + a 7-digit running number (4302250000001);
 - phone numbers are left blank.
@@ -49,8 +52,7 @@ from . import plan as P
 DEFAULT_SEED = 20140101
 POPULATION_SOURCE = "演示数据（虚构）：按株洲市贫困发生率标定"
 
-SURNAMES = ("刘李陈谭周罗谢段彭黄王张易曾胡邓肖唐文尹龙贺颜宋何钟欧阳廖邹汤蒋许袁郭朱马陈")
-SURNAMES = tuple(dict.fromkeys(c for c in SURNAMES if c != "阳"))
+SURNAMES = tuple("刘李陈谭周罗谢段彭黄王张易曾胡邓肖唐文尹龙贺颜宋何钟欧廖邹汤蒋许袁郭朱马")
 MALE_GIVEN = tuple("华军伟明强平国建勇涛斌林海波志文辉杰鹏飞东峰云龙春生德福贵")
 FEMALE_GIVEN = tuple("英芳兰秀娟霞丽琴艳红梅玲桂莲凤萍燕珍花敏静婷娜翠")
 VILLAGE_FIRST = tuple("东西南北上下新大小高长青石黄白龙凤桃竹枫松梅杨柳金银双和平安富兴光明清泉茶枣")
@@ -90,6 +92,19 @@ INCOME_COLUMNS = (
     "property_income", "asset_dividend", "family_planning", "dibao", "tekun", "pension", "ecological",
     "other_transfer",
 )
+
+
+class Rng(random.Random):
+    """``random.Random`` with cheaper ``randint``/``choice`` (one ``random()`` call each; deterministic)."""
+
+    def randint(self, a: int, b: int) -> int:
+        return a + int(self.random() * (b - a + 1))
+
+    def choice(self, seq):
+        return seq[int(self.random() * len(seq))]
+
+    def randrange(self, n: int) -> int:  # only the one-argument form is used here
+        return int(self.random() * n)
 
 
 # ---------------------------------------------------------------------------------------------- plan
@@ -220,7 +235,7 @@ def _village_codes(town: str, n: int, reserved: set[str]) -> list[str]:
 
 def plan_county(seed: int, cp: P.CountyPlan, towns: list[tuple[str, str]], scale: int = 1,
                 reserved_codes: set[str] | None = None) -> CountyLayout:
-    rng = random.Random(f"{seed}:plan:{cp.code}")
+    rng = Rng(f"{seed}:plan:{cp.code}")
     # Villages over towns (each town at least one).
     town_weights = [rng.uniform(0.6, 1.4) for _ in towns]
     per_town = _split(cp.villages, town_weights, minimum=1)
@@ -328,11 +343,15 @@ class IdAllocator:
     def __init__(self, taken: set[str] | None = None):
         self.used: dict[tuple[str, int, int], int] = {}
         self.taken = taken or set()
+        self._addresses: dict[str, tuple[str, ...]] = {}
 
     def allocate(self, address: str, birth: dt.date, male: bool) -> tuple[str, dt.date]:
         """A fresh number and the birth date it encodes (moved to a nearby day of the same year only if
         all 50 numbers of the date are used under every Zhuzhou address code — never at scale 1)."""
-        addresses = (address,) + tuple(a for a in ADDRESS_FALLBACK if a != address)
+        addresses = self._addresses.get(address)
+        if addresses is None:
+            addresses = (address,) + tuple(a for a in ADDRESS_FALLBACK if a != address)
+            self._addresses[address] = addresses
         for day in _nearby_days(birth):
             ordinal = day.toordinal()
             for addr in addresses:
@@ -669,11 +688,11 @@ def iter_rows(plan: DemoPlan, ids: IdStart | None = None, taken_ids: set[str] | 
         number_seq = 0
         for v in layout.villages:
             remaining = {y: 0 for y in P.YEARS}
-            rng_v = random.Random(f"{plan.seed}:cadres:{v.code}")
+            rng_v = Rng(f"{plan.seed}:cadres:{v.code}")
             cadres = [rng_v.choice(SURNAMES) + "示" + rng_v.choice(MALE_GIVEN + FEMALE_GIVEN)
                       for _ in range(max(2, len(v.households) // 6 + 1))]
             for copy in range(plan.scale):
-                rng = random.Random(f"{plan.seed}:{v.code}:{copy}")
+                rng = Rng(f"{plan.seed}:{v.code}:{copy}")
                 hh_rows, m_rows, i_rows = [], [], []
                 for h in v.households:
                     number_seq += 1

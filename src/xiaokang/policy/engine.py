@@ -33,25 +33,29 @@ def _escape_percent(sql: str) -> str:
 
 
 def fetch(cursor, vendor: str, expr) -> list[dict]:
-    """Run ``expr`` and return its rows as dicts (for small results: one household, summaries)."""
-    cursor.execute(_escape_percent(to_sql(expr, vendor)), [])
+    """Run ``expr`` (an Ibis expression or SQL compiled for ``vendor``) and return its rows as dicts."""
+    sql = expr if isinstance(expr, str) else to_sql(expr, vendor)
+    cursor.execute(_escape_percent(sql), [])
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
-def insert_select(cursor, vendor: str, table: str, expr, extra: dict | None = None) -> int:
+def insert_select(cursor, vendor: str, table: str, expr, extra: dict | None = None,
+                  columns: list[str] | None = None) -> int:
     """``INSERT INTO table (cols) SELECT … FROM (expr)``; ``extra`` adds constant columns (bound params).
 
+    ``expr`` is an Ibis expression, or SQL compiled for ``vendor`` together with its ``columns``.
     Returns the number of rows inserted (as reported by the driver).
     """
     extra = extra or {}
-    cols = list(expr.columns)
+    cols = list(columns if columns is not None else expr.columns)
+    sql_select = expr if isinstance(expr, str) else to_sql(expr, vendor)
     all_cols = cols + list(extra)
     q = lambda c: '"' + c.replace('"', '""') + '"'  # noqa: E731
     select_list = ", ".join([f"r.{q(c)}" for c in cols] + ["%s"] * len(extra))
     sql = (
         f"INSERT INTO {q(table)} ({', '.join(q(c) for c in all_cols)}) "
-        f"SELECT {select_list} FROM ({_escape_percent(to_sql(expr, vendor))}) AS r"
+        f"SELECT {select_list} FROM ({_escape_percent(sql_select)}) AS r"
     )
     cursor.execute(sql, list(extra.values()))
     return cursor.rowcount

@@ -9,13 +9,18 @@ ISO 7064 MOD 11-2 (weights 2^(17-i) mod 11; value 10 is written "X"). 15-digit n
 from dataclasses import dataclass
 from datetime import date
 
+FULL_WIDTH = str.maketrans("０１２３４５６７８９ＸｘⅩ", "0123456789XXX")
 WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 CHECK_CHARS = "10X98765432"  # index = weighted sum mod 11
 
 
+def _ascii_digits(s: str) -> bool:
+    return s.isascii() and s.isdigit()
+
+
 def check_char(first17: str) -> str:
     """The GB 11643 check character for 17 digits. Raises ValueError if not 17 digits."""
-    if len(first17) != 17 or not first17.isdigit():
+    if len(first17) != 17 or not _ascii_digits(first17):
         raise ValueError("需要 17 位数字")
     total = sum(int(c) * w for c, w in zip(first17, WEIGHTS))
     return CHECK_CHARS[total % 11]
@@ -47,7 +52,7 @@ def _birth(digits8: str) -> date | None:
 def validate_id_number(value, today: date | None = None) -> IdCheck:
     """Validate an 18-digit (or legacy 15-digit) ID number. Never raises: returns ``IdCheck``.
 
-    Accepts surrounding spaces and a lower-case "x". Rejects wrong length, non-digits, impossible
+    Accepts surrounding spaces, a lower-case "x" and full-width digits (normalised). Rejects wrong length, non-digits, impossible
     birth dates (19990230, 29 February in a common year), birth dates in the future, and a wrong
     check character.
     """
@@ -55,17 +60,17 @@ def validate_id_number(value, today: date | None = None) -> IdCheck:
         return IdCheck(False, error="证件号码为空")
     if not isinstance(value, str):
         return IdCheck(False, error="证件号码必须是文本（Excel 中请将该列设为文本格式）")
-    s = value.strip().upper()
+    s = value.strip().translate(FULL_WIDTH).upper()  # full-width digits typed with a Chinese IME
     upgraded = False
     if len(s) == 15:
-        if not s.isdigit():
+        if not _ascii_digits(s):
             return IdCheck(False, error="15 位证件号码只能包含数字")
         first17 = s[:6] + "19" + s[6:]
         s = first17 + check_char(first17)
         upgraded = True
     if len(s) != 18:
         return IdCheck(False, error=f"证件号码应为 18 位（实际 {len(s)} 位）")
-    if not s[:17].isdigit() or not (s[17].isdigit() or s[17] == "X"):
+    if not _ascii_digits(s[:17]) or not (_ascii_digits(s[17]) or s[17] == "X"):
         return IdCheck(False, error="证件号码前 17 位须为数字，末位为数字或 X")
     birth = _birth(s[6:14])
     if birth is None:

@@ -129,7 +129,10 @@ def household_years(household: Household, members: list[Member], incomes: list[I
             except ParameterError:
                 yf.net_fen = None
         try:
-            result, reasons = assess_household_live(household, year, params)
+            if year < household.identified_year:  # not registered yet: the rule would return no row
+                result, reasons = None, []
+            else:
+                result, reasons = assess_household_live(household, year, params)
         except ParameterError as exc:
             yf.error = str(exc)
         else:

@@ -20,6 +20,7 @@ from .idnumber import mask_id_number
 from .models import Household, Member
 
 PAGE_SIZE = 50
+INCOME_COLUMNS = ("wage", "business_income", "business_expenses", "property_income")
 VERDICT_LABELS = {
     MET: gettext_lazy("达到脱贫标准"),
     NOT_MET: gettext_lazy("未达到脱贫标准"),
@@ -137,6 +138,7 @@ class HouseholdDetailView(ScopedViewMixin, TemplateView):
             inc = yf.income
             year_rows.append({
                 "file": yf,
+                "amounts": [yuan(selectors.yuan_to_fen(getattr(inc, f))) for f in INCOME_COLUMNS] if inc else [],
                 "transfers": yuan(selectors.yuan_to_fen(inc.transfer_total)) if inc else "—",
                 "net": yuan(yf.net_fen),
                 "per_capita": yuan(yf.per_capita_fen),

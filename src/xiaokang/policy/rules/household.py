@@ -112,6 +112,11 @@ def _null(type_: str):
     return ibis.null(type_)
 
 
+def _count_true(flag):
+    """Number of rows where ``flag`` is true (portable: PostgreSQL cannot cast boolean to bigint)."""
+    return ibis.ifelse(flag, 1, 0).sum().cast("int64")
+
+
 def _all(*criteria):
     """Three-valued AND: false if any is false, else null if any is null, else true."""
     any_false = ibis.or_(*[~c.fill_null(True) for c in criteria])
@@ -171,10 +176,10 @@ def assess_households(tables: dict, p: HouseholdRuleParams, area_prefix: str = "
     agg = facts.group_by("household_id").aggregate(
         m_household_id=facts.household_id.max(),
         member_count=facts.count(),
-        n_dropout=facts.dropout.cast("int64").sum(),
-        n_school_unknown=facts.school_unknown.cast("int64").sum(),
-        n_uninsured=(facts.no_basic | facts.no_serious).cast("int64").sum(),
-        n_med_unknown=facts.med_unknown.cast("int64").sum(),
+        n_dropout=_count_true(facts.dropout),
+        n_school_unknown=_count_true(facts.school_unknown),
+        n_uninsured=_count_true(facts.no_basic | facts.no_serious),
+        n_med_unknown=_count_true(facts.med_unknown),
     ).drop("household_id")
 
     iy = inc.filter(inc.year == year)

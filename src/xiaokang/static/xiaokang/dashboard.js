@@ -65,7 +65,10 @@
     ]
   });
 
-  init("chart-causes", {
+  init("chart-causes", data.causes.length === 0 ? {
+    title: { text: L.no_data || "", left: "center", top: "middle", textStyle: { color: "#7f8c8d", fontSize: 14, fontWeight: "normal" } },
+    series: []
+  } : {
     tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
     legend: { type: "scroll", orient: "vertical", right: 0, top: 10, bottom: 10 },
     series: [{ type: "pie", radius: ["35%", "68%"], center: ["38%", "52%"], data: data.causes,
@@ -73,8 +76,12 @@
   });
 
   var vnames = L.verdict_names || {};
+  var vtotal = Object.keys(data.verdicts).reduce(function (n, k) { return n + data.verdicts[k]; }, 0);
   var vcolors = { met: "#229954", not_met: "#c0392b", unassessable: "#7f8c8d" };
-  init("chart-verdicts", {
+  init("chart-verdicts", vtotal === 0 ? {
+    title: { text: L.no_assessment || "", left: "center", top: "middle", textStyle: { color: "#7f8c8d", fontSize: 14, fontWeight: "normal" } },
+    series: []
+  } : {
     tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
     legend: { bottom: 0 },
     series: [{ type: "pie", radius: "65%", center: ["50%", "46%"],
