@@ -17,7 +17,7 @@ from xiaokang.policy.rules.household import MET, NOT_MET, UNASSESSABLE
 from . import selectors
 from .forms import YEARS, HouseholdFilterForm
 from .idnumber import mask_id_number
-from .models import Household, Member
+from .models import Household
 
 PAGE_SIZE = 50
 INCOME_COLUMNS = ("wage", "business_income", "business_expenses", "property_income")
@@ -153,7 +153,6 @@ class HouseholdDetailView(ScopedViewMixin, TemplateView):
             household=household, sections=sections, members=member_rows, year_rows=year_rows,
             criteria_labels=[label for _c, label in criteria_labels],
             area_path=" ".join([a.name for a in ancestors] + [household.area.name]),
-            member_model=Member,
         )
         return context
 

@@ -173,14 +173,15 @@ def assess_households(tables: dict, p: HouseholdRuleParams, area_prefix: str = "
         no_serious=no_serious,
         med_unknown=med_unknown,
     )
-    agg = facts.group_by("household_id").aggregate(
-        m_household_id=facts.household_id.max(),
+    # Group on the key itself (renamed): SQLite then indexes the grouped rows for the join below,
+    # where an aggregate of the key (MAX) would make it scan them once per household.
+    agg = facts.group_by(m_household_id=facts.household_id).aggregate(
         member_count=facts.count(),
         n_dropout=_count_true(facts.dropout),
         n_school_unknown=_count_true(facts.school_unknown),
         n_uninsured=_count_true(facts.no_basic | facts.no_serious),
         n_med_unknown=_count_true(facts.med_unknown),
-    ).drop("household_id")
+    )
 
     iy = inc.filter(inc.year == year)
     net = sum((iy[c] for c in (*INCOME_COMPONENTS, *p.counted_transfers)), ibis.literal(0)) - iy.business_expenses_fen
