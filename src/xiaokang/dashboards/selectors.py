@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import Length, Substr
@@ -31,6 +31,7 @@ from django.db.models.functions import Length, Substr
 from xiaokang.areas.models import Area, AreaPopulation, Level
 from xiaokang.core.scoping import area_prefix
 from xiaokang.policy.models import HouseholdAssessment
+from xiaokang.policy.selectors import incidence_percent
 from xiaokang.policy.rules.household import MET, NOT_MET, UNASSESSABLE
 from xiaokang.registry import codes
 from xiaokang.registry.models import Household, Member
@@ -40,13 +41,6 @@ FIRST_YEAR, LAST_YEAR = YEARS[0], YEARS[-1]
 NEXT_LENGTH = {0: 2, 2: 4, 4: 6, 6: 9, 9: 12, 12: 12}
 LEVEL_BY_LENGTH = {2: Level.PROVINCE, 4: Level.CITY, 6: Level.COUNTY, 9: Level.TOWN, 12: Level.VILLAGE}
 VERDICT_ORDER = (MET, NOT_MET, UNASSESSABLE)
-
-
-def incidence_percent(poor_people: int, population: int | None) -> Decimal | None:
-    """贫困发生率 (%) = poor people ÷ population × 100, rounded half-up to 2 decimals; None without population."""
-    if not population:
-        return None
-    return (Decimal(poor_people) * 100 / Decimal(population)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def child_length(area) -> int:
