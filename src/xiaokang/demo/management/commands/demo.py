@@ -101,6 +101,10 @@ class Command(BaseCommand):
         t = dt.datetime.now()
         runs = L.assess_demo(P.YEARS, P.CITY, progress=progress)
         out.write(f"    评估 {sum(r.households for r in runs):,} 户次，用时 {(dt.datetime.now() - t).total_seconds():.1f} 秒")
+        from xiaokang.exits.demo import assess_demo_villages  # village exit (贫困村退出)
+
+        village_runs = assess_demo_villages(P.YEARS, P.CITY)
+        out.write(f"    贫困村退出评估 {sum(r.assessed for r in village_runs):,} 村次")
         self.print_summaries((2014, 2020))
 
         out.write("")
