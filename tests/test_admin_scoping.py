@@ -1,8 +1,6 @@
 """Admin (管理后台) through ScopedModelAdmin: every changelist, change page, FK choice and save is area-scoped."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 from django.contrib import admin
@@ -13,18 +11,9 @@ from xiaokang.core.admin import AREA_ADMIN_GROUP, ScopedModelAdmin
 from xiaokang.policy.models import AssessmentReason, HouseholdAssessment
 from xiaokang.registry.models import Household, Income, Member
 
-_spec = importlib.util.spec_from_file_location(
-    "xiaokang_sample_data", Path(__file__).parent / "dashboards" / "sample_data.py")
-sample = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(sample)
+import sample_data as sample  # tests/sample_data.py (tests/ is on sys.path via its conftest)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _plain_static(settings):
-    settings.STORAGES = {**settings.STORAGES,
-                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 
 @pytest.fixture

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "xiaokang.areas",
     "xiaokang.registry",
     "xiaokang.policy",
+    "xiaokang.exits",
     "xiaokang.dashboards",
     "xiaokang.demo",
 ]

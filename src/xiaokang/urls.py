@@ -10,5 +10,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("registry/", include("xiaokang.registry.urls")),
+    path("exits/", include("xiaokang.exits.urls")),
     path("", include("xiaokang.dashboards.urls")),
 ]

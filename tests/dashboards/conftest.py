@@ -1,29 +1,12 @@
-import importlib.util
-from pathlib import Path
+"""Fixtures of the dashboard tests: the hand-built sample registry of tests/sample_data.py."""
 
 import pytest
-
-
-def load_sample_data():
-    """tests/dashboards/sample_data.py, loaded by path (tests/ folders are not packages)."""
-    spec = importlib.util.spec_from_file_location("xiaokang_sample_data", Path(__file__).with_name("sample_data.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-sample = load_sample_data()
+import sample_data as sample  # tests/sample_data.py (tests/ is on sys.path via its conftest)
 
 
 @pytest.fixture
 def sample_data():
     return sample
-
-
-@pytest.fixture(autouse=True)
-def _plain_static(settings):
-    settings.STORAGES = {**settings.STORAGES,
-                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 
 @pytest.fixture

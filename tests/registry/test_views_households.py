@@ -1,8 +1,6 @@
 """Household list (贫困户查询) and household file (一户一档): scoping, search, masking, query counts."""
 
-import importlib.util
 import re
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -10,18 +8,9 @@ from django.urls import reverse
 from xiaokang.registry.idnumber import mask_id_number
 from xiaokang.registry.models import Member
 
-_spec = importlib.util.spec_from_file_location(
-    "xiaokang_sample_data", Path(__file__).parents[1] / "dashboards" / "sample_data.py")
-sample = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(sample)
+import sample_data as sample  # tests/sample_data.py (tests/ is on sys.path via its conftest)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _plain_static(settings):
-    settings.STORAGES = {**settings.STORAGES,
-                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 
 @pytest.fixture

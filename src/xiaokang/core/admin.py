@@ -31,6 +31,12 @@ AREA_ADMIN_PERMISSIONS = {
         "income": ("view", "add", "change", "delete"),
     },
     "policy": {"householdassessment": ("view",), "assessmentreason": ("view",), "parametervalue": ("view",)},
+    "exits": {
+        "villageyear": ("view", "add", "change", "delete"),
+        "countyyear": ("view", "add", "change"),
+        "evaluationsample": ("view",),
+        "villageassessment": ("view",), "countyassessment": ("view",), "exitreason": ("view",),
+    },
 }
 
 

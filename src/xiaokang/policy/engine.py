@@ -59,3 +59,34 @@ def insert_select(cursor, vendor: str, table: str, expr, extra: dict | None = No
     )
     cursor.execute(sql, list(extra.values()))
     return cursor.rowcount
+
+
+# --- DuckDB over a Parquet snapshot (``xiaokang snapshot --out DIR``) ---------------------------------
+
+def duckdb_snapshot(directory):
+    """A DuckDB connection (in memory) with one view per ``*.parquet`` file of ``directory``.
+
+    Each view is named as the file (``registry_household.parquet`` → ``registry_household``), i.e. as
+    the registry table the rules' unbound tables name, so compiled rule SQL runs unchanged.
+    """
+    from pathlib import Path
+
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    for path in sorted(Path(directory).glob("*.parquet")):
+        name = path.stem.replace('"', '""')
+        location = str(path.resolve()).replace("'", "''")
+        con.execute(f"CREATE VIEW \"{name}\" AS SELECT * FROM read_parquet('{location}')")
+    return con
+
+
+def fetch_duckdb(expr, snapshot) -> list[dict]:
+    """Run ``expr`` (an unbound Ibis expression over the schema's table names) on DuckDB over a snapshot.
+
+    ``snapshot``: a snapshot directory, or a connection from ``duckdb_snapshot``. Rows as dicts.
+    """
+    con = duckdb_snapshot(snapshot) if not hasattr(snapshot, "execute") else snapshot
+    cur = con.execute(to_sql(expr, "duckdb"))
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]

@@ -28,6 +28,8 @@ class Reason:
     threshold: int | None = None
     detail: str | None = None
     year: int | None = None
+    numerator: int | None = None  # village and county exit rates (reasons_exit)
+    denominator: int | None = None
 
 
 def _yuan(fen):
@@ -106,4 +108,9 @@ def render(r: Reason, lang: str = "zh") -> str:
     if c == "WATER_UNKNOWN":
         a = WATER_ASPECTS.get(r.detail or "", (r.detail, r.detail))
         return f"饮水安全{a[0]}未填写" if zh else f"water {a[1]} not recorded"
+    from .reasons_exit import render_exit  # village and county exit codes
+
+    exit_sentence = render_exit(r, zh)
+    if exit_sentence is not None:
+        return exit_sentence
     return c

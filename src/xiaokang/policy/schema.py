@@ -67,3 +67,72 @@ TABLES = {
 def unbound_tables() -> dict:
     """Ibis tables not bound to any backend, named as the registry tables; compile with ``ibis.to_sql``."""
     return {key: ibis.table(schema, name=name) for key, (name, schema) in TABLES.items()}
+
+
+# --- Village and county exit (xiaokang.exits): the area tables and the exit inputs. -------------------
+# Kept out of ``TABLES`` (the household rule's tables); ``ALL_TABLES`` is what a snapshot writes.
+
+AREA = ibis.schema({
+    "code": "string",
+    "name": "string",
+    "level": "string",
+    "parent_code": "string",
+    "is_national_key_county": "boolean",
+    "is_contiguous_area_county": "boolean",
+    "is_provincial_poor_county": "boolean",
+    "county_exit_year": "int64",
+    "is_poor_village": "boolean",
+    "poor_village_identified_year": "int64",
+    "village_exit_year": "int64",
+})
+
+AREA_POPULATION = ibis.schema({
+    "id": "int64",
+    "area_code": "string",
+    "year": "int64",
+    "registered_population": "int64",
+    "rural_population": "int64",
+})
+
+VILLAGE_YEAR = ibis.schema({
+    "id": "int64",
+    "area_code": "string",
+    "year": "int64",
+    "collective_income_fen": "int64",
+    "has_road": "boolean",
+    "has_water": "boolean",
+    "has_electricity": "boolean",
+    "has_school_access": "boolean",
+    "has_clinic": "boolean",
+})
+
+COUNTY_YEAR = ibis.schema({
+    "id": "int64",
+    "area_code": "string",
+    "year": "int64",
+    "rural_income_fen": "int64",
+})
+
+EVALUATION_SAMPLE = ibis.schema({
+    "id": "int64",
+    "area_code": "string",
+    "year": "int64",
+    "people": "int64",
+    "kind": "string",
+    "approves": "boolean",
+})
+
+EXIT_TABLES = {
+    "area": ("areas_area", AREA),
+    "population": ("areas_areapopulation", AREA_POPULATION),
+    "village_year": ("exits_villageyear", VILLAGE_YEAR),
+    "county_year": ("exits_countyyear", COUNTY_YEAR),
+    "sample": ("exits_evaluationsample", EVALUATION_SAMPLE),
+}
+
+ALL_TABLES = {**TABLES, **EXIT_TABLES}
+
+
+def all_unbound_tables() -> dict:
+    """``unbound_tables`` plus the area and exit tables (the village and county rules read these)."""
+    return {key: ibis.table(schema, name=name) for key, (name, schema) in ALL_TABLES.items()}

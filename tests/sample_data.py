@@ -34,8 +34,11 @@ _seq = [0]
 
 
 def _id(address6, birth, male=True):
+    """A synthetic ID number, unique within one build(): sequence 900–999 first, then 000–899."""
     _seq[0] += 2
-    return make_id_number(address6, birth, _seq[0] + (1 if male else 0))
+    if _seq[0] >= 1000:
+        raise RuntimeError("sample_data: more than 499 people per build()")
+    return make_id_number(address6, birth, (900 + _seq[0] + (1 if male else 0)) % 1000)
 
 
 def member(household, name, relation, birth, male=True, **extra):
@@ -60,6 +63,7 @@ def income(h, year, wage):
 
 def build():
     """Create the areas, populations and households; return them in a namespace."""
+    _seq[0] = 0  # sequence numbers restart with each test database
     hn = Area.objects.create(code="43", name="湖南省", level="province")
     zz = Area.objects.create(code="4302", name="株洲市", level="city", parent=hn)
     yl = Area.objects.create(code="430225", name="炎陵县", level="county", parent=zz)
