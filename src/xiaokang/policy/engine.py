@@ -90,3 +90,17 @@ def fetch_duckdb(expr, snapshot) -> list[dict]:
     cur = con.execute(to_sql(expr, "duckdb"))
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def materialize(cursor, vendor: str, name: str, expr) -> None:
+    """Store an intermediate result as a temporary table (dropped by ``drop_temporary``).
+
+    Used when several statements read the same intermediate: the large scans then run once.
+    """
+    sql = expr if isinstance(expr, str) else to_sql(expr, vendor)
+    drop_temporary(cursor, name)
+    cursor.execute(f'CREATE TEMPORARY TABLE "{name}" AS {_escape_percent(sql)}', [])
+
+
+def drop_temporary(cursor, name: str) -> None:
+    cursor.execute(f'DROP TABLE IF EXISTS "{name}"', [])

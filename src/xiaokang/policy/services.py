@@ -23,7 +23,11 @@ from . import engine
 from .models import AssessmentReason, HouseholdAssessment, ParameterValue as ParameterValueRow
 from .params import Parameters, ParameterValue, file_parameters
 from .reasons import Reason
-from .rules.household import RULE_VERSION, HouseholdRuleParams, assess_households
+import ibis
+
+from .rules.household import (
+    RULE_VERSION, HouseholdRuleParams, assess_households, build_stages, reasons_from, results_from,
+)
 from .schema import unbound_tables
 
 
@@ -63,6 +67,24 @@ def compiled_rule(p: HouseholdRuleParams, prefix: str, vendor: str, one_househol
             engine.to_sql(reasons, vendor), tuple(reasons.columns))
 
 
+TMP_FACTS, TMP_WIDE = "xk_tmp_member_facts", "xk_tmp_household_wide"
+
+
+@lru_cache(maxsize=256)
+def compiled_batch(p: HouseholdRuleParams, prefix: str, vendor: str):
+    """The rule compiled in stages for a batch run, cached.
+
+    Returns ``(facts_sql, wide_sql, results_sql, results_columns, reasons_sql, reasons_columns)``: the
+    first two read the registry and are stored as temporary tables ``TMP_FACTS``/``TMP_WIDE``; the
+    results and the reasons are then read from those, so the members are grouped only once.
+    """
+    facts, wide = build_stages(unbound_tables(), p, prefix)
+    t_facts, t_wide = ibis.table(facts.schema(), name=TMP_FACTS), ibis.table(wide.schema(), name=TMP_WIDE)
+    results, reasons = results_from(t_wide), reasons_from(t_wide, t_facts, p)
+    return (engine.to_sql(facts, vendor), engine.to_sql(wide, vendor), engine.to_sql(results, vendor),
+            tuple(results.columns), engine.to_sql(reasons, vendor), tuple(reasons.columns))
+
+
 def _provinces(prefix: str) -> list[str]:
     if len(prefix) >= 2:
         return [prefix[:2]]
@@ -98,13 +120,18 @@ def run_household_assessment(year: int, area=None, params: Parameters | None = N
         )
         for p in rule_params:
             scope = prefix if len(prefix) >= 2 else p.province
-            results_sql, results_cols, reasons_sql, reasons_cols = compiled_rule(p, scope, connection.vendor)
+            facts_sql, wide_sql, results_sql, results_cols, reasons_sql, reasons_cols = compiled_batch(
+                p, scope, connection.vendor)
+            engine.materialize(cur, connection.vendor, TMP_FACTS, facts_sql)
+            engine.materialize(cur, connection.vendor, TMP_WIDE, wide_sql)
             total += engine.insert_select(
                 cur, connection.vendor, HouseholdAssessment._meta.db_table, results_sql,
                 {"rule_version": RULE_VERSION, "assessed_at": started}, columns=list(results_cols),
             )
             reasons_total += engine.insert_select(cur, connection.vendor, AssessmentReason._meta.db_table,
                                                   reasons_sql, {"year": year}, columns=list(reasons_cols))
+            engine.drop_temporary(cur, TMP_FACTS)
+            engine.drop_temporary(cur, TMP_WIDE)
     return AssessmentRun(year, prefix, total, reasons_total, (dt.datetime.now() - t0).total_seconds())
 
 

@@ -136,6 +136,19 @@ def assess_households(tables: dict, p: HouseholdRuleParams, area_prefix: str = "
     - reasons: household_id, code, member_id, amount, threshold, detail — one row per reason; codes
       and their sentences are in ``xiaokang.policy.reasons``.
     """
+    facts, wide = build_stages(tables, p, area_prefix, household_ids)
+    return results_from(wide), reasons_from(wide, facts, p)
+
+
+def build_stages(tables: dict, p: HouseholdRuleParams, area_prefix: str = "",
+                 household_ids: Iterable[int] | None = None):
+    """The two intermediate tables of the rule: ``(facts, wide)``.
+
+    ``facts``: one row per member counted on 31 December (household_id, member_id, age and the
+    member-level flags). ``wide``: one row per household with the criteria, the verdict and the inputs
+    of the household-level reasons. An engine may store them as temporary tables and build the
+    results and reasons on those (``results_from``, ``reasons_from``), so large areas are scanned once.
+    """
     year = p.year
     ref = ibis.date(year, 12, 31)
     h, m, inc = tables["household"], tables["member"], tables["income"]
@@ -269,10 +282,20 @@ def assess_households(tables: dict, p: HouseholdRuleParams, area_prefix: str = "
         guarantee_ok=guarantee_ok,
         outage_days=w.water_outage_days,
     )
-    results = wide.select(
+    return facts, wide
+
+
+def results_from(wide):
+    """One row per household: the stored columns of an assessment."""
+    return wide.select(
         "household_id", "area_code", "year", "member_count", "net_income_fen", "per_capita_income_fen",
         "income_standard_fen", "standard_key", *CRITERIA, "verdict",
     )
+
+
+def reasons_from(wide, facts, p: HouseholdRuleParams):
+    """One row per reason (household_id, code, member_id, amount, threshold, detail)."""
+    year = p.year
 
     def hreason(cond, code, amount=None, threshold=None, detail=None):
         rows = wide.filter(cond)
@@ -327,5 +350,4 @@ def assess_households(tables: dict, p: HouseholdRuleParams, area_prefix: str = "
         hreason(c.convenience_ok.isnull(), "WATER_UNKNOWN", detail="convenience"),
         hreason(c.guarantee_ok.isnull(), "WATER_UNKNOWN", detail="guarantee"),
     ]
-    reasons = ibis.union(*parts, distinct=False)
-    return results, reasons
+    return ibis.union(*parts, distinct=False)
