@@ -16,7 +16,12 @@ def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["xiaokang", *argv])
+    try:
+        execute_from_command_line(["xiaokang", *argv])
+    except BrokenPipeError:  # output piped into `head` and closed early: not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
 
 
 if __name__ == "__main__":

@@ -23,8 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         from gunicorn.app.base import BaseApplication
 
-        from xiaokang.wsgi import application
-
+        # Collect first: whitenoise indexes STATIC_ROOT when the application is created.
         if not opts["no_collectstatic"]:
             call_command("collectstatic", interactive=False, verbosity=0)
         workers = opts["workers"] or multiprocessing.cpu_count() * 2 + 1
@@ -39,6 +38,8 @@ class Command(BaseCommand):
                     self.cfg.set(k, v)
 
             def load(self):
+                from xiaokang.wsgi import application
+
                 return application
 
         self.stdout.write(f"xiaokang 正在服务：http://{opts['bind']}/  （Ctrl+C 停止）")

@@ -90,6 +90,9 @@ class Command(BaseCommand):
                     run = run_household_assessment(year, area)
                 except ParameterError as exc:
                     raise CommandError(str(exc))
+                if run.households == 0:
+                    self.stderr.write(f"{year} 年：该区域没有 {year} 年及以前识别的户，未评估")
+                    continue
                 self.stderr.write(f"{year} 年：评估 {run.households:,} 户，原因 {run.reasons:,} 条，用时 {run.seconds:.1f} 秒")
         if opts["households"]:
             self._households(years, area, opts["format"])
@@ -98,7 +101,7 @@ class Command(BaseCommand):
         result = {}
         for year in years:
             rows = area_summary(year, area, group_length)
-            result[year] = rows + [total_row(rows, code, area.name if area else "合计")]
+            result[year] = rows + [total_row(rows, code, area.name if area else "合计")] if rows else []
         self._emit_summary(result, opts["format"])
 
     def _emit_summary(self, result, fmt):
