@@ -40,12 +40,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 
 import ibis
 
 from ..params import Parameters, ParameterUnconfirmed
 from .household import MET, NOT_MET, UNASSESSABLE, area_filter
-from .village import percent_to_bp, poor_people_by_area
+from .village import area_reason, percent_to_bp, poor_people_by_area
 
 RULE_VERSION = "county-exit/2017-10.1"
 VERDICTS = {MET: "达到摘帽标准", NOT_MET: "未达到摘帽标准", UNASSESSABLE: "无法评估"}
@@ -224,19 +225,7 @@ def assess_counties(tables: dict, p: CountyRuleParams, area_prefix: str = ""):
     )
     results = wide.drop("has_pop", "has_samples")
 
-    def reason(cond_, code, numerator=None, denominator=None, amount=None, threshold=None, detail=None):
-        rows = wide.filter(cond_)
-
-        def col(x):
-            if x is None:
-                return _null("int64")
-            return (rows[x] if isinstance(x, str) else _lit(x)).cast("int64")
-
-        return rows.select(
-            area_code=rows.area_code, code=ibis.literal(code, "string"),
-            numerator=col(numerator), denominator=col(denominator), amount=col(amount), threshold=col(threshold),
-            detail=ibis.literal(detail, "string") if detail is not None else _null("string"),
-        )
+    reason = partial(area_reason, wide)
 
     c = wide
     parts = [

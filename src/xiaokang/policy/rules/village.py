@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 
 import ibis
 
@@ -78,6 +79,24 @@ class VillageRuleParams:
 
 def _null(t):
     return ibis.null(t)
+
+
+def area_reason(wide, cond_, code, numerator=None, denominator=None, amount=None, threshold=None, detail=None):
+    """Reason rows of an area rule: the rows of ``wide`` where ``cond_`` holds, as
+    (area_code, code, numerator, denominator, amount, threshold, detail). ``numerator`` … ``threshold``
+    name a column of ``wide`` or give a constant."""
+    rows = wide.filter(cond_)
+
+    def col(x):
+        if x is None:
+            return _null("int64")
+        return (rows[x] if isinstance(x, str) else ibis.literal(x, "int64")).cast("int64")
+
+    return rows.select(
+        area_code=rows.area_code, code=ibis.literal(code, "string"),
+        numerator=col(numerator), denominator=col(denominator), amount=col(amount), threshold=col(threshold),
+        detail=ibis.literal(detail, "string") if detail is not None else _null("string"),
+    )
 
 
 def poor_people_by_area(tables: dict, year: int, area_prefix: str = "", exited: bool = False):
@@ -165,19 +184,7 @@ def assess_villages(tables: dict, p: VillageRuleParams, area_prefix: str = ""):
     )
     results = wide.drop("has_pop", "has_cond")
 
-    def reason(cond_, code, numerator=None, denominator=None, amount=None, threshold=None, detail=None):
-        rows = wide.filter(cond_)
-
-        def col(x):
-            if x is None:
-                return _null("int64")
-            return (rows[x] if isinstance(x, str) else ibis.literal(x, "int64")).cast("int64")
-
-        return rows.select(
-            area_code=rows.area_code, code=ibis.literal(code, "string"),
-            numerator=col(numerator), denominator=col(denominator), amount=col(amount), threshold=col(threshold),
-            detail=ibis.literal(detail, "string") if detail is not None else _null("string"),
-        )
+    reason = partial(area_reason, wide)
 
     c = wide
     parts = [
