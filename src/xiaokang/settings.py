@@ -9,6 +9,7 @@ Environment variables:
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -47,6 +48,8 @@ INSTALLED_APPS = [
     "xiaokang.exits",
     "xiaokang.dashboards",
     "xiaokang.demo",
+    "simple_history",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -59,7 +62,23 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    "xiaokang.core.audit.AuditChannelMiddleware",
+    # Login throttling (django-axes): must be last.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login throttling: after 5 failed logins for one user name from one IP address, that pair is locked
+# for 30 minutes (also with the right password). The axes backend must come first.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 ROOT_URLCONF = "xiaokang.urls"
 WSGI_APPLICATION = "xiaokang.wsgi.application"

@@ -25,3 +25,17 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("用户")
         verbose_name_plural = _("用户")
+
+
+# Roles that may edit a household on the web (in their own area; superusers too).
+EDIT_ROLES = frozenset({Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.TOWN_ADMIN, Role.VILLAGE_ADMIN, Role.SYSTEM_ADMIN})
+# Roles that may display a member's full ID number (each display is logged): county/town/village admins.
+FULL_ID_ROLES = frozenset({Role.COUNTY_ADMIN, Role.TOWN_ADMIN, Role.VILLAGE_ADMIN})
+
+
+def can_edit_registry(user) -> bool:
+    return user.is_authenticated and (user.is_superuser or user.role in EDIT_ROLES)
+
+
+def can_view_full_id(user) -> bool:
+    return user.is_authenticated and user.role in FULL_ID_ROLES and bool(user.area_id)

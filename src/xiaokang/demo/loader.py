@@ -81,7 +81,14 @@ def raw_cascade_delete(qs: models.QuerySet) -> int:
 
 
 def wipe_demo_registry() -> int:
-    """Delete every demo household (is_demo) and everything that hangs off it. Returns households deleted."""
+    """Delete every demo household (is_demo) and everything that hangs off it. Returns households deleted.
+
+    The history rows of demo households, members and incomes (written only by edits after the load: the
+    bulk insert writes none) go too, so that reused primary keys never inherit an old history."""
+    demo = Household._base_manager.filter(is_demo=True).values("pk")
+    for model, lookup in ((Household, "id__in"), (Member, "household_id__in"), (Income, "household_id__in")):
+        history = model.history.model._base_manager.filter(**{lookup: demo})
+        history._raw_delete(history.db)
     return raw_cascade_delete(Household._base_manager.filter(is_demo=True))
 
 

@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from xiaokang.core.admin import ScopedModelAdmin, ScopedStackedInline, ScopedTabularInline
+from xiaokang.core.admin import ReadOnlyScopedModelAdmin, ScopedModelAdmin, ScopedStackedInline, ScopedTabularInline
 
 from .idnumber import mask_id_number
-from .models import Household, Income, Member
+from .models import FullIdView, Household, Income, Member
 
 
 class MemberInline(ScopedStackedInline):
@@ -75,3 +75,14 @@ class IncomeAdmin(ScopedModelAdmin):
     list_select_related = ("household",)
     autocomplete_fields = ("household",)
     ordering = ("household_id", "year")
+
+
+@admin.register(FullIdView)
+class FullIdViewAdmin(ReadOnlyScopedModelAdmin):
+    """The log of full ID number displays: read-only (never changed or deleted in the application)."""
+
+    list_display = ("viewed_at", "username", "member", "household", "area_code", "ip_address")
+    list_filter = ("viewed_at",)
+    search_fields = ("=username", "=household__household_number")
+    list_select_related = ("member", "household")
+    ordering = ("-viewed_at",)

@@ -7,6 +7,7 @@ from xiaokang.policy.rules.household import MET, NOT_MET, UNASSESSABLE
 
 from . import codes
 from .idnumber import validate_id_number
+from .models import Household
 
 YEARS = list(range(2014, 2021))
 NOT_ASSESSED = "none"
@@ -50,3 +51,25 @@ class HouseholdFilterForm(forms.Form):
             return None
         check = validate_id_number(q)
         return check.normalized if check.valid else None
+
+
+YES_NO = [("True", _("是")), ("False", _("否"))]
+
+
+class HouseholdEditForm(forms.ModelForm):
+    """The main fields of a household (not its number, village or record fields), with the version read."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    class Meta:
+        model = Household
+        fields = [
+            "natural_village", "phone", "household_type", "identification_standard", "main_cause", "other_causes",
+            "identified_year", "poverty_status", "exit_year", "return_year", "pairing_cadre",
+            "food_secure", "clothing_secure", "housing_grade", "housing_renovated_year", "housing_area_m2",
+            "water_scarce_area", "water_quantity_lpd", "water_quality_ok", "water_piped", "water_fetch_minutes",
+            "water_fetch_distance_m", "water_fetch_vertical_m", "water_outage_days",
+            "farmland_mu", "irrigated_mu", "forest_mu", "cooperative_member", "road_distance_km",
+        ]
+        # Always posted (a checkbox left unticked is not), so an omitted field is never taken as "no".
+        widgets = {"water_scarce_area": forms.Select(choices=YES_NO), "cooperative_member": forms.Select(choices=YES_NO)}

@@ -9,6 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from simple_history.models import HistoricalRecords
+
+from xiaokang.core.audit import AuditChannelBase
 from xiaokang.core.money import MoneyField
 from xiaokang.core.scoping import ScopedManager
 
@@ -27,6 +30,10 @@ def validate_other_causes(value: str) -> None:
         raise ValidationError(_("未知的致贫原因代码: %(codes)s"), params={"codes": ",".join(bad)})
     if len(set(items)) != len(items):
         raise ValidationError(_("其他致贫原因重复"))
+
+
+# Kept so that ``services.update_household`` (a conditional UPDATE, no save()) can write the history row.
+HOUSEHOLD_HISTORY = HistoricalRecords(bases=[AuditChannelBase], verbose_name=_("贫困户修改记录"))
 
 
 class Household(models.Model):
@@ -85,6 +92,7 @@ class Household(models.Model):
 
     area_lookup = "area__code"
     objects = ScopedManager()
+    history = HOUSEHOLD_HISTORY
 
     class Meta:
         verbose_name = _("贫困户")
@@ -97,6 +105,13 @@ class Household(models.Model):
 
     def __str__(self):
         return self.household_number
+
+    def save(self, *args, **kwargs):
+        # Any save of an existing household (admin, scripts) moves the version on, so that a web edit
+        # opened before it gets a conflict (services.update_household) instead of overwriting it.
+        if not self._state.adding and self.pk is not None:
+            self.version = (self.version or 0) + 1
+        super().save(*args, **kwargs)
 
     def clean(self):
         if self.other_causes and self.main_cause and self.main_cause in self.other_causes.split(","):
@@ -157,6 +172,7 @@ class Member(models.Model):
 
     area_lookup = "household__area__code"
     objects = ScopedManager()
+    history = HistoricalRecords(bases=[AuditChannelBase], verbose_name=_("家庭成员修改记录"))
 
     class Meta:
         verbose_name = _("家庭成员")
@@ -214,6 +230,7 @@ class Income(models.Model):
 
     area_lookup = "household__area__code"
     objects = ScopedManager()
+    history = HistoricalRecords(bases=[AuditChannelBase], verbose_name=_("年度收入修改记录"))
 
     class Meta:
         verbose_name = _("年度收入")
@@ -233,3 +250,29 @@ class Income(models.Model):
     @property
     def transfer_total(self):
         return self.family_planning + self.dibao + self.tekun + self.pension + self.ecological + self.other_transfer
+
+
+class FullIdView(models.Model):
+    """One display of a member's full ID number (查看完整证件号码留痕): who, when, which member."""
+
+    user = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+",
+                             verbose_name=_("用户"))
+    username = models.CharField(_("用户名"), max_length=150)
+    member = models.ForeignKey(Member, null=True, on_delete=models.SET_NULL, related_name="+",
+                               verbose_name=_("家庭成员"))
+    household = models.ForeignKey(Household, null=True, on_delete=models.SET_NULL, related_name="+",
+                                  verbose_name=_("户"))
+    area_code = models.CharField(_("所在村代码"), max_length=12)
+    viewed_at = models.DateTimeField(_("查看时间"), auto_now_add=True)
+    ip_address = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+
+    area_lookup = "area_code"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = _("完整证件号码查看记录")
+        verbose_name_plural = _("完整证件号码查看记录")
+        ordering = ["-viewed_at"]
+
+    def __str__(self):
+        return f"{self.username} {self.member_id} {self.viewed_at:%Y-%m-%d %H:%M}"

@@ -5,4 +5,6 @@ from . import views
 urlpatterns = [
     path("households/", views.household_list, name="household_list"),
     path("households/<int:pk>/", views.household_detail, name="household_detail"),
+    path("households/<int:pk>/edit/", views.household_edit, name="household_edit"),
+    path("households/<int:pk>/members/<int:member_pk>/id/", views.full_id_number, name="member_full_id"),
 ]

@@ -2,22 +2,27 @@
 
 import datetime as dt
 
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Max
+from django.shortcuts import redirect
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
+from xiaokang.accounts.models import can_edit_registry, can_view_full_id
+from xiaokang.core.audit import Channel
 from xiaokang.core.money import format_yuan
 from xiaokang.core.views import ScopedViewMixin
 from xiaokang.policy.models import HouseholdAssessment
 from xiaokang.policy.rules.household import MET, NOT_MET, UNASSESSABLE
 
 from . import selectors
-from .forms import YEARS, HouseholdFilterForm
+from .forms import YEARS, HouseholdEditForm, HouseholdFilterForm
 from .idnumber import mask_id_number
-from .models import Household
+from .models import FullIdView, Household, Income, Member
+from .services import EditConflict, update_household
 
 PAGE_SIZE = 50
 INCOME_COLUMNS = ("wage", "business_income", "business_expenses", "property_income")
@@ -150,6 +155,8 @@ class HouseholdDetailView(ScopedViewMixin, TemplateView):
         sections = [(title, [field_display(household, n) for n in names]) for title, names in HOUSEHOLD_SECTIONS]
         ancestors = list(reversed(household.area.ancestors()))
         context.update(
+            history=household_history(household), can_edit=can_edit_registry(self.request.user),
+            can_view_full_id=can_view_full_id(self.request.user),
             household=household, sections=sections, members=member_rows, year_rows=year_rows,
             criteria_labels=[label for _c, label in criteria_labels],
             area_path=" ".join([a.name for a in ancestors] + [household.area.name]),
@@ -157,5 +164,118 @@ class HouseholdDetailView(ScopedViewMixin, TemplateView):
         return context
 
 
+HISTORY_SKIP = {"history_id", "history_date", "history_change_reason", "history_type", "history_user",
+                "channel", "updated_at", "created_at", "version"}
+HISTORY_TYPES = {"+": gettext_lazy("新建"), "~": gettext_lazy("修改"), "-": gettext_lazy("删除")}
+HISTORY_LIMIT = 200
+
+
+def _shown(record, name):
+    """A historical value for the history table: masked ID numbers, choice labels, 是/否, — for blank."""
+    value = getattr(record, name)
+    if name == "id_number":
+        return mask_id_number(value) or "—"
+    f = record._meta.get_field(name)
+    if f.choices and value not in (None, ""):
+        return dict(f.flatchoices).get(value, value)
+    if isinstance(value, bool) or (value is None and f.get_internal_type() == "BooleanField"):
+        return yes_no(value)
+    return "—" if value in (None, "") else value
+
+
+def household_history(household, limit=HISTORY_LIMIT):
+    """The audit trail of one household's file: changes to the household, its members and incomes,
+    newest first (time, user, channel, what, field, old → new). The caller has already scoped ``household``."""
+    sources = [
+        (Household, Household.history.filter(id=household.pk), lambda r: _("户信息")),
+        (Member, Member.history.filter(household_id=household.pk), lambda r: _("成员 %(n)s") % {"n": r.name}),
+        (Income, Income.history.filter(household_id=household.pk), lambda r: _("%(y)s 年收入") % {"y": r.year}),
+    ]
+    entries = []
+    for model, qs, label in sources:
+        records = list(qs.select_related("history_user").order_by("id", "history_date", "history_id"))
+        previous = {}
+        for rec in records:
+            old = previous.get(rec.id)
+            changes = []
+            if old is not None and rec.history_type == "~":
+                delta = rec.diff_against(old, excluded_fields=HISTORY_SKIP)
+                for c in delta.changes:
+                    f = rec._meta.get_field(c.field)
+                    changes.append({"field": f.verbose_name, "old": _shown(old, c.field), "new": _shown(rec, c.field)})
+            previous[rec.id] = rec
+            if rec.history_type == "~" and old is not None and not changes:
+                continue  # saved without a visible change
+            entries.append({
+                "date": rec.history_date, "user": rec.history_user.username if rec.history_user else "—",
+                "channel": Channel(rec.channel).label if rec.channel in Channel.values else (rec.channel or "—"),
+                "type": HISTORY_TYPES.get(rec.history_type, rec.history_type), "object": label(rec),
+                "changes": changes, "order": rec.history_id,
+            })
+    entries.sort(key=lambda e: (e["date"], e["order"]), reverse=True)
+    return entries[:limit]
+
+
+class HouseholdEditView(ScopedViewMixin, TemplateView):
+    """Edit the main fields of a household (乐观锁: the version read travels in a hidden field).
+
+    404 outside the user's area, 403 for a role that may not edit, 409 (nothing written) when someone
+    saved the household since the form was opened."""
+
+    template_name = "registry/household_edit.html"
+
+    def get_household(self):
+        household = self.get_scoped_object(Household.objects.select_related("area"), pk=self.kwargs["pk"])
+        if not can_edit_registry(self.request.user):
+            raise PermissionDenied(_("您的角色不能修改贫困户信息"))
+        return household
+
+    def get(self, request, *args, **kwargs):
+        household = self.get_household()
+        form = HouseholdEditForm(instance=household, initial={"version": household.version})
+        return self.render_to_response(self.get_context_data(form=form, household=household))
+
+    def post(self, request, *args, **kwargs):
+        household = self.get_household()
+        # Fields absent from the request keep their current value (a partial post never blanks them).
+        current = HouseholdEditForm(instance=household)
+        data = {name: current[name].value() for name in current.fields if name != "version"}
+        data.update({k: v for k, v in request.POST.items() if k in current.fields})
+        form = HouseholdEditForm(data, instance=household)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form, household=household), status=400)
+        household.refresh_from_db()  # form validation touched the instance; nothing is saved through it
+        changes = {n: form.cleaned_data[n] for n in form.changed_data if n != "version"}
+        try:
+            update_household(household.pk, changes, form.cleaned_data["version"], user=request.user,
+                             channel=Channel.WEB)
+        except EditConflict as exc:
+            return self.render_to_response(
+                self.get_context_data(form=form, household=household, conflict=str(exc)), status=409)
+        return redirect("household_detail", pk=household.pk)
+
+
+class FullIdNumberView(ScopedViewMixin, TemplateView):
+    """Display one member's full ID number (POST only), for county/town/village admins of the area;
+    every display is logged (``FullIdView``: who, when, which member)."""
+
+    template_name = "registry/full_id.html"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        member = self.get_scoped_object(Member.objects.select_related("household"), pk=kwargs["member_pk"],
+                                        household_id=kwargs["pk"])
+        if not can_view_full_id(request.user):
+            raise PermissionDenied(_("您的角色不能查看完整证件号码"))
+        FullIdView.objects.create(user=request.user, username=request.user.get_username(), member=member,
+                                  household=member.household, area_code=member.household.area_id,
+                                  ip_address=request.META.get("REMOTE_ADDR") or None)
+        response = self.render_to_response(self.get_context_data(member=member, household=member.household))
+        response["Cache-Control"] = "no-store"
+        return response
+
+
 household_list = HouseholdListView.as_view()
+household_edit = HouseholdEditView.as_view()
+full_id_number = FullIdNumberView.as_view()
 household_detail = HouseholdDetailView.as_view()

@@ -1,0 +1,169 @@
+"""Every URL route is accounted for: public, admin (ScopedModelAdmin) or scoped through ScopedViewMixin.
+
+``ROUTES`` is the coverage table. A route missing from it (a new view) fails ``test_every_route_is_listed``,
+so nothing slips through unlisted. Every scoped route that takes an object id or code has an entry in
+``OUT_OF_AREA``, and ``test_out_of_area_object_is_404`` checks that a 炎陵 (430225) user gets 404 for the
+茶陵 (430224) object while a 株洲市 user (positive control) does not.
+"""
+
+import pytest
+from django.contrib import admin
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from xiaokang.core.admin import AREA_ADMIN_PERMISSIONS, ScopedModelAdmin
+
+import sample_data as sample  # tests/sample_data.py (tests/ is on sys.path via its conftest)
+
+PUBLIC = "public"
+ADMIN = "admin"
+SCOPED = "scoped"
+
+# route name -> (kind, how it is scoped / where it is tested)
+ROUTES = {
+    "set_language": (PUBLIC, "language switch (django.conf.urls.i18n), no data"),
+    "login": (PUBLIC, "login form; throttled by django-axes (tests/test_login_throttling.py)"),
+    "logout": (PUBLIC, "ends the session, no data"),
+    "dashboard": (SCOPED, "ScopedViewMixin, drill-down through scoped(Area); tests/dashboards/test_dashboard.py, "
+                          "?area= outside the jurisdiction -> 404 here"),
+    "household_list": (SCOPED, "ScopedViewMixin.scoped(Household); tests/registry/test_views_households.py"),
+    "household_detail": (SCOPED, "ScopedViewMixin.get_scoped_object; 404 here"),
+    "household_edit": (SCOPED, "ScopedViewMixin.get_scoped_object + edit roles; tests/registry/test_edit_audit.py"),
+    "member_full_id": (SCOPED, "ScopedViewMixin.get_scoped_object(Member) + FULL_ID_ROLES, logged; "
+                               "tests/registry/test_edit_audit.py"),
+    "village_exit_list": (SCOPED, "ScopedViewMixin.scoped(VillageAssessment); tests/exits/test_views.py"),
+    "village_exit_detail": (SCOPED, "ScopedViewMixin.get_scoped_object; 404 here and in tests/exits/test_views.py"),
+    "county_exit_list": (SCOPED, "ScopedViewMixin.scoped(CountyAssessment); tests/exits/test_views.py"),
+    "county_exit_detail": (SCOPED, "ScopedViewMixin.get_scoped_object; 404 here and in tests/exits/test_views.py"),
+}
+# Every route of the admin site: ScopedModelAdmin (tests/test_admin_scoping.py), or one of the admins below
+# that area administrators have no permission for (users, groups, login-throttling records: superusers only).
+ADMIN_NAMESPACE = (ADMIN, "admin.site: ScopedModelAdmin for project models; tests/test_admin_scoping.py")
+SUPERUSER_ONLY_ADMINS = {"accounts.user", "auth.group", "axes.accessattempt", "axes.accesslog",
+                         "axes.accessfailurelog"}
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Test users need no slow password hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def iter_routes(patterns=None, prefix="", namespace=None):
+    """(full pattern, qualified name, has arguments) of every route, recursively (includes and admin)."""
+    if patterns is None:
+        patterns = get_resolver().url_patterns
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = p.namespace or namespace
+            if p.namespace and namespace:
+                ns = f"{namespace}:{p.namespace}"
+            yield from iter_routes(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern):
+            name = f"{namespace}:{p.name}" if namespace and p.name else p.name
+            full = prefix + str(p.pattern)
+            yield full, name, bool(p.pattern.regex.groupindex) or "<" in full
+
+
+def test_every_route_is_listed():
+    unlisted = []
+    for full, name, _args in iter_routes():
+        if name and name.split(":")[0] == "admin" or full.startswith("admin/"):
+            continue  # the admin site as a whole: ADMIN_NAMESPACE (each ModelAdmin checked below)
+        if name not in ROUTES:
+            unlisted.append(f"{full} (name={name!r})")
+    assert not unlisted, ("routes not in the coverage table of tests/test_routes_scoped.py — say how each is "
+                          "scoped and test it:\n" + "\n".join(unlisted))
+    names = {name for _f, name, _a in iter_routes()}
+    assert not set(ROUTES) - names, f"stale entries in ROUTES: {set(ROUTES) - names}"
+
+
+def test_every_scoped_route_with_an_object_has_an_out_of_area_test():
+    with_args = {name for _f, name, args in iter_routes() if args and ROUTES.get(name, ("",))[0] == SCOPED}
+    assert with_args <= set(OUT_OF_AREA), f"no out-of-area test for {with_args - set(OUT_OF_AREA)}"
+
+
+def test_every_admin_is_scoped_or_superuser_only():
+    for model, model_admin in admin.site._registry.items():
+        label = model._meta.label_lower
+        if label in SUPERUSER_ONLY_ADMINS:
+            app, name = label.split(".")
+            assert name not in AREA_ADMIN_PERMISSIONS.get(app, {}), label
+            continue
+        assert isinstance(model_admin, ScopedModelAdmin), f"{label} admin is not a ScopedModelAdmin"
+        assert not model._meta.model_name.startswith("historical"), f"audit rows must not be in the admin: {label}"
+
+
+# ------------------------------------------------------------------------------------------ 404 outside
+
+
+@pytest.fixture
+def data(db):
+    from xiaokang.exits.services import run_county_assessment, run_village_assessment
+
+    d = sample.build()
+    type(d.cl).objects.filter(code="430224").update(is_national_key_county=True)
+    type(d.cl).objects.filter(code="430224100201").update(is_poor_village=True)
+    run_village_assessment(2019)
+    run_county_assessment(2020)
+    return d
+
+
+def _client(user):
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def _exit_detail(name, model, code):
+    def make(d):
+        assert model.objects.filter(area_id=code, year=2019 if "village" in name else 2020).exists()
+        return "get", reverse(name, args=[code, 2019 if "village" in name else 2020]), {}
+    return make
+
+
+def _exits():
+    from xiaokang.exits.models import CountyAssessment, VillageAssessment
+
+    return {
+        "village_exit_detail": _exit_detail("village_exit_detail", VillageAssessment, "430224100201"),
+        "county_exit_detail": _exit_detail("county_exit_detail", CountyAssessment, "430224"),
+    }
+
+
+OUT_OF_AREA = {
+    "household_detail": lambda d: ("get", reverse("household_detail", args=[d.h4.pk]), {}),
+    "household_edit": lambda d: ("get", reverse("household_edit", args=[d.h4.pk]), {}),
+    "household_edit POST": lambda d: ("post", reverse("household_edit", args=[d.h4.pk]),
+                                      {"version": d.h4.version, "phone": "123"}),
+    "member_full_id": lambda d: ("post", reverse("member_full_id", args=[d.h4.pk, d.m41.pk]), {}),
+    "member_full_id mixed": lambda d: ("post", reverse("member_full_id", args=[d.h2.pk, d.m41.pk]), {}),
+    "village_exit_detail": lambda d: _exits()["village_exit_detail"](d),
+    "county_exit_detail": lambda d: _exits()["county_exit_detail"](d),
+    "dashboard drill-down": lambda d: ("get", reverse("dashboard"), {"area": "430224"}),
+}
+
+
+@pytest.mark.parametrize("route", sorted(OUT_OF_AREA))
+def test_out_of_area_object_is_404(data, route):
+    method, url, params = OUT_OF_AREA[route](data)
+    yanling = _client(sample.make_user("yanling", area=data.yl, role="county_admin"))
+    assert getattr(yanling, method)(url, params).status_code == 404
+    if route in ("household_edit POST", "member_full_id mixed"):
+        return
+    city = _client(sample.make_user("zhuzhou", area=data.zz, role="city_admin"))
+    status = getattr(city, method)(url, params).status_code
+    assert status != 404, f"positive control: the city user should reach {url}"
+
+
+def test_anonymous_is_sent_to_login(data):
+    for _full, name, _args in iter_routes():
+        if ROUTES.get(name, ("",))[0] != SCOPED or name not in ("dashboard", "household_list", "village_exit_list",
+                                                                "county_exit_list"):
+            continue
+        response = Client().get(reverse(name))
+        assert response.status_code == 302 and reverse("login") in response["Location"], name
+    response = Client().get(reverse("household_detail", args=[data.h2.pk]))
+    assert response.status_code == 302
+    response = Client().post(reverse("member_full_id", args=[data.h2.pk, data.m21.pk]))
+    assert response.status_code == 302
