@@ -644,3 +644,23 @@ def test_same_results_on_duckdb(build):
     db_reasons = sorted(AssessmentReason.objects.filter(year=2019).values_list(
         "household_id", "code", "member_id", "amount", "threshold", "detail"))
     assert duck_reasons == db_reasons
+
+
+def test_income_comparison_comes_from_the_parameter_file(build, assess):
+    # exit.income_standard says comparison: greater_than ("超过"). With "at_least" the same household
+    # (per capita exactly 4,000 元 = standard 4,000 元) would meet the standard: 800,000 >= 800,000.
+    import dataclasses
+    from xiaokang.policy.params import file_parameters
+    from xiaokang.policy.rules.household import HouseholdRuleParams, assess_households, income_comparison
+    from xiaokang.policy.schema import unbound_tables
+    from xiaokang.policy import engine
+    from django.db import connection
+
+    assert income_comparison(file_parameters()) == "greater_than"
+    h = build.standard_household(2020, wage="8000")
+    p = dataclasses.replace(HouseholdRuleParams.resolve(file_parameters(), 2020, "43"), income_comparison="at_least")
+    results, _ = assess_households(unbound_tables(), p, household_ids=[h.pk])
+    with connection.cursor() as cur:
+        (row,) = engine.fetch(cur, connection.vendor, results)
+    assert bool(row["income_above_standard"]) is True
+    assert row["verdict"] == "met"

@@ -58,6 +58,7 @@ class HouseholdRuleParams:
     standard_fen: int
     standard_key: str  # "43:2019" (provincial) or "national:2016"
     standard_source: str
+    income_comparison: str  # "greater_than" (须超过标准) or "at_least"; exit.income_standard's ``comparison``
     age_min: int
     age_max: int
     exempt_reasons: tuple[str, ...]
@@ -85,6 +86,7 @@ class HouseholdRuleParams:
         return cls(
             year=year, province=province, standard_fen=int(round(float(std.value) * 100)), standard_key=key,
             standard_source=std.source,
+            income_comparison=income_comparison(params),
             age_min=int(v("schooling.compulsory_age_min")), age_max=int(v("schooling.compulsory_age_max")),
             exempt_reasons=tuple(str(x) for x in v("schooling.exempt_not_attending_reasons")),
             require_serious_illness=bool(v("medical.require_serious_illness_insurance")),
@@ -97,6 +99,22 @@ class HouseholdRuleParams:
             water_outage_max=int(v("water.outage_days_max")),
             counted_transfers=tuple(f"{x}_fen" for x in v("income.counted_transfers")),
         )
+
+
+COMPARISONS = ("greater_than", "at_least")
+
+
+def income_comparison(params: Parameters) -> str:
+    """How income meets the exit standard, from ``exit.income_standard``'s ``comparison`` in the files.
+
+    Raises ParameterError for a missing or unknown value (never a silent default).
+    """
+    from ..params import ParameterError
+
+    how = params.meta("exit.income_standard").get("comparison")
+    if how not in COMPARISONS:
+        raise ParameterError(f"exit.income_standard 的 comparison 应为 {'/'.join(COMPARISONS)}，实为 {how!r}")
+    return how
 
 
 def area_filter(column, prefix: str):
@@ -206,7 +224,8 @@ def build_stages(tables: dict, p: HouseholdRuleParams, area_prefix: str = "",
     computable = (n > 0) & has_income
     income_ok = ibis.cases(
         (~computable, _null("boolean")),
-        else_=w.net_income_fen > ibis.literal(p.standard_fen) * n,
+        else_=(w.net_income_fen > ibis.literal(p.standard_fen) * n) if p.income_comparison == "greater_than"
+        else (w.net_income_fen >= ibis.literal(p.standard_fen) * n),
     )
     food_ok = _all(w.food_secure, w.clothing_secure)
     edu_ok = ibis.cases(
