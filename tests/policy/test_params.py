@@ -212,3 +212,14 @@ def test_every_parameter_is_usable_for_2019_and_2020(params):
             on = D(year, 12, 31)
             v = params.get(name, on, province="43")
             assert v.usable, (name, year)
+
+
+def test_declared_comparisons_match_the_rules():
+    # The files say how each limit is compared; the rules check it at resolve time.
+    from xiaokang.policy.params import ParameterError, file_parameters, require_comparison
+
+    p = file_parameters()
+    require_comparison(p, "village.incidence_max", "less_than")  # "below 2%": exactly 2% fails
+    require_comparison(p, "evaluation.approval_min", "at_least")  # "≥ 90%": exactly 90% passes
+    with pytest.raises(ParameterError, match="比较方式"):
+        require_comparison(p, "village.incidence_max", "at_least")

@@ -171,6 +171,16 @@ class Parameters:
         return self.get(name, on, province).value
 
 
+def require_comparison(params: "Parameters", name: str, implemented: str) -> None:
+    """Check that the ``comparison`` a parameter file declares is the one the rule implements.
+
+    Raises ParameterError on a mismatch, so an edited file can never silently disagree with the rule.
+    """
+    declared = params.meta(name).get("comparison")
+    if declared != implemented:
+        raise ParameterError(f"参数 {name} 声明的比较方式为 {declared!r}，规则实现的是 {implemented!r}")
+
+
 def exit_income_standard(params: Parameters, year: int, province: str) -> ParameterValue:
     """The household exit income standard (脱贫标准, 元/人·年) for a year and province.
 

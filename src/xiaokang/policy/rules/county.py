@@ -44,7 +44,7 @@ from functools import partial
 
 import ibis
 
-from ..params import Parameters, ParameterUnconfirmed
+from ..params import Parameters, ParameterUnconfirmed, require_comparison
 from .household import MET, NOT_MET, UNASSESSABLE, area_filter
 from .village import area_reason, percent_to_bp, poor_people_by_area
 
@@ -73,6 +73,10 @@ class CountyRuleParams:
         """Raises ParameterUnconfirmed for a year between path values that has no entered value of its own
         (Hunan 2018 and 2019 as shipped), like ``exit_income_standard`` does for the household rule."""
         on = dt.date(year, 12, 31)
+        for name, how in [("county.incidence_max", "less_than"), ("evaluation.wrong_exit_rate_max", "less_than"),
+                          ("evaluation.missed_rate_max", "less_than"),
+                          ("evaluation.comprehensive_incidence_max", "less_than"), ("evaluation.approval_min", "at_least")]:
+            require_comparison(params, name, how)
 
         def v(name):
             return params.value(name, on, province)

@@ -33,7 +33,7 @@ from functools import partial
 
 import ibis
 
-from ..params import Parameters
+from ..params import Parameters, require_comparison
 from .household import MET, NOT_MET, UNASSESSABLE, area_filter
 
 RULE_VERSION = "village-exit/2016-05.1"
@@ -70,6 +70,8 @@ class VillageRuleParams:
     @classmethod
     def resolve(cls, params: Parameters, year: int, province: str) -> "VillageRuleParams":
         on = dt.date(year, 12, 31)
+        require_comparison(params, "village.incidence_max", "less_than")
+        require_comparison(params, "village.collective_income_min", "at_least")
         return cls(
             year=year, province=province,
             incidence_max_bp=percent_to_bp(params.value("village.incidence_max", on, province)),
