@@ -11,5 +11,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("registry/", include("xiaokang.registry.urls")),
     path("exits/", include("xiaokang.exits.urls")),
+    path("workflow/", include("xiaokang.workflow.urls")),
+    path("monitoring/", include("xiaokang.monitoring.urls")),
+    path("imports/", include("xiaokang.imports.urls")),
+    path("quality/", include("xiaokang.quality.urls")),
     path("", include("xiaokang.dashboards.urls")),
 ]
