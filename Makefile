@@ -16,6 +16,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The Spark extra (pyspark, ~300 MB) only for the tests: the backend-equivalence test runs the rules on
+# Spark in local mode when Java is present.
+SPARK_STAMP := $(VENV)/.spark-installed
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,spark]'
+	touch $(SPARK_STAMP)
+
 # ECharts comes from the npm registry (pinned in frontend/package-lock.json), never from a CDN.
 assets: frontend/node_modules/.package-lock.json
 	mkdir -p src/xiaokang/static/vendor/echarts
@@ -27,7 +34,7 @@ frontend/node_modules/.package-lock.json: frontend/package.json frontend/package
 demo: install assets
 	$(BIN)/xiaokang demo --scale $(SCALE) $(if $(filter 0,$(SERVE)),--no-serve,)
 
-test: install
+test: install $(SPARK_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

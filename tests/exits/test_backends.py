@@ -1,5 +1,6 @@
 """The same rules give identical verdicts and reasons in the registry database (SQLite or PostgreSQL, whichever
-the test run uses) and on DuckDB over a Parquet snapshot written by ``xiaokang snapshot``."""
+the test run uses), on DuckDB over a Parquet snapshot written by ``xiaokang snapshot``, and on Spark (local
+mode) over the same snapshot when the ``spark`` extra and Java are installed (``make test`` installs them)."""
 
 import datetime as dt
 from decimal import Decimal
@@ -66,15 +67,48 @@ def bools(expr):
     return [n for n, t in expr.schema().items() if t.is_boolean()]
 
 
+SPARK = {}  # the test's Spark session, if any
+
+
 def both(expr, snapshot, booleans=()):
+    """Rows in the registry database and on DuckDB; on Spark too when it runs (must equal DuckDB's)."""
     with connection.cursor() as cur:
         in_db = engine.fetch(cur, connection.vendor, expr)
-    on_duckdb = engine.fetch_duckdb(expr, snapshot)
-    return normalise(in_db, booleans), normalise(on_duckdb, booleans)
+    on_duckdb = normalise(engine.fetch_duckdb(expr, snapshot), booleans)
+    if "session" in SPARK:
+        on_spark = normalise(engine.fetch_spark(expr, SPARK["session"]), booleans)
+        assert on_spark == on_duckdb, "Spark and DuckDB disagree"
+    return normalise(in_db, booleans), on_duckdb
 
 
-def test_household_village_and_county_rules_agree_on_duckdb(data, tmp_path):
+@pytest.fixture(scope="module")
+def spark_session():
+    """A local Spark session, or None when pyspark or Java is missing (then only DuckDB is compared)."""
+    import shutil
+
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        yield None
+        return
+    if not shutil.which("java"):
+        yield None
+        return
+    session = engine.spark_session("local[2]")
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.mark.parametrize("with_spark", [False, True], ids=["duckdb", "duckdb+spark"])
+def test_household_village_and_county_rules_agree_on_every_engine(data, tmp_path, spark_session, with_spark):
+    if with_spark and spark_session is None:
+        pytest.skip("pyspark or Java not installed (pip install 'xiaokang[spark]')")
     call_command("snapshot", out=str(tmp_path), stdout=open("/dev/null", "w"))
+    SPARK.clear()
+    if with_spark:
+        engine.spark_snapshot(spark_session, tmp_path)
+        SPARK["session"] = spark_session
     assert {p.stem for p in tmp_path.glob("*.parquet")} == {t for t, _ in ALL_TABLES.values()}
     params = file_parameters()
     tables = all_unbound_tables()

@@ -3,7 +3,9 @@
 - In the registry database: ``to_sql`` compiles an expression for the connection's dialect (SQLite or
   PostgreSQL); ``fetch`` and ``insert_select`` run it through a DB-API cursor, so results are written
   with one ``INSERT … SELECT`` and never pass through Python row by row.
-- On DuckDB (Parquet snapshots) the same expression runs through Ibis's DuckDB backend.
+- On DuckDB (Parquet snapshots) the same expression is compiled to DuckDB SQL and run there.
+- On Spark (optional extra ``xiaokang[spark]``) it is compiled to Spark SQL and run over the same
+  snapshot's Parquet files, in local mode or on a cluster.
 
 Rules never import Django and never know which of these runs them.
 """
@@ -104,3 +106,42 @@ def materialize(cursor, vendor: str, name: str, expr) -> None:
 
 def drop_temporary(cursor, name: str) -> None:
     cursor.execute(f'DROP TABLE IF EXISTS "{name}"', [])
+
+
+# --- Spark (optional extra ``xiaokang[spark]``), local mode or a cluster ------------------------------
+
+def spark_session(master: str = "local[2]"):
+    """A Spark session for running rules (``pip install 'xiaokang[spark]'``; needs Java 17).
+
+    The web UI is off and the warehouse is a temporary folder, so nothing is left behind. Raises
+    ImportError when pyspark is not installed.
+    """
+    import tempfile
+
+    from pyspark.sql import SparkSession
+
+    return (
+        SparkSession.builder.master(master).appName("xiaokang")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="xiaokang-spark-"))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "4")
+        .getOrCreate()
+    )
+
+
+def spark_snapshot(spark, directory) -> None:
+    """Register one temporary view per ``*.parquet`` file of a snapshot, named as the file (cf. duckdb_snapshot)."""
+    from pathlib import Path
+
+    for path in sorted(Path(directory).glob("*.parquet")):
+        spark.read.parquet(str(path.resolve())).createOrReplaceTempView(path.stem)
+
+
+def fetch_spark(expr, spark) -> list[dict]:
+    """Run ``expr`` (an unbound Ibis expression) on Spark, over views registered by ``spark_snapshot``.
+
+    The expression is compiled by Ibis's Spark SQL compiler, as for the other engines. Rows as dicts.
+    """
+    sql = str(ibis.to_sql(expr, dialect="pyspark"))
+    return [row.asDict() for row in spark.sql(sql).collect()]
