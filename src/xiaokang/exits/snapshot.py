@@ -62,26 +62,66 @@ def _where(table: str, columns, prefix: str) -> tuple[str, list]:
     return "", []
 
 
-def write_snapshot(out, area=None, chunk_rows: int = CHUNK_ROWS) -> list[SnapshotFile]:
-    """Write every table (rows inside ``area``, or all) as ``out/<table>.parquet``. Returns the files."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+def write_snapshot(out, area=None, chunk_rows: int = CHUNK_ROWS, facts_years=()) -> list[SnapshotFile]:
+    """Write every table (rows inside ``area``, or all) as ``out/<table>.parquet``. Returns the files.
 
+    ``facts_years``: also write ``policy_household_year.parquet``, the pre-grouped household-year facts
+    of the household rule (``policy.rules.household.household_year_facts``) for each year, computed in
+    the registry database with each province's parameters; ``assess_pregrouped`` reads them.
+    Raises ParameterUnconfirmed when a year's parameters are not confirmed.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     prefix = area_prefix(area)
     written = []
     for _key, (table, schema) in ALL_TABLES.items():
         names = list(schema.names)
-        kinds = [str(schema[n]).rstrip("!").lower() for n in names]
-        converters = [_convert(k) for k in kinds]
-        arrow_schema = _arrow_schema(schema)
         where, params = _where(table, names, prefix)
         sql = f"SELECT {', '.join(chr(34) + n + chr(34) for n in names)} FROM {table}{where} ORDER BY 1"
-        path = out / f"{table}.parquet"
-        tmp = path.with_suffix(".parquet.tmp")
-        rows = 0
-        with pq.ParquetWriter(tmp, arrow_schema) as writer:
+        written.append(_write_query(out / f"{table}.parquet", table, schema, [(sql, params)], chunk_rows))
+    if facts_years:
+        written.append(_write_facts(out, prefix, sorted(set(facts_years)), chunk_rows))
+    return written
+
+
+def _write_facts(out: Path, prefix: str, years, chunk_rows: int) -> SnapshotFile:
+    import ibis
+
+    from xiaokang.policy.engine import to_sql
+    from xiaokang.policy.rules.household import (FACTS_SCHEMA, FACTS_TABLE, HouseholdRuleParams,
+                                                 household_year_facts)
+    from xiaokang.policy.schema import unbound_tables
+    from xiaokang.policy.services import current_parameters
+
+    params = current_parameters()
+    with connection.cursor() as cur:
+        lo, hi = prefix, prefix + "9" * (12 - len(prefix))
+        cur.execute("SELECT DISTINCT substr(area_code, 1, 2) FROM registry_household"
+                    + (" WHERE area_code >= %s AND area_code <= %s" if prefix else "") + " ORDER BY 1",
+                    [lo, hi] if prefix else [])
+        provinces = [r[0] for r in cur.fetchall()]
+    queries = []
+    for year in years:
+        for province in provinces:
+            p = HouseholdRuleParams.resolve(params, year, province)
+            scope = prefix if len(prefix) >= 2 else province
+            sql = to_sql(household_year_facts(unbound_tables(), p, scope), connection.vendor)
+            queries.append((sql.replace("%", "%%"), []))
+    return _write_query(out / f"{FACTS_TABLE}.parquet", FACTS_TABLE, ibis.schema(FACTS_SCHEMA), queries, chunk_rows)
+
+
+def _write_query(path: Path, table: str, schema, queries, chunk_rows: int) -> SnapshotFile:
+    """Stream the rows of ``queries`` ([(sql, params)]) into one Parquet file with ``schema``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = list(schema.names)
+    converters = [_convert(str(schema[n]).rstrip("!").lower()) for n in names]
+    arrow_schema = _arrow_schema(schema)
+    tmp = path.with_suffix(".parquet.tmp")
+    rows = 0
+    with pq.ParquetWriter(tmp, arrow_schema) as writer:
+        for sql, params in queries:
             with connection.chunked_cursor() as cur:
                 cur.execute(sql, params)
                 while True:
@@ -93,6 +133,5 @@ def write_snapshot(out, area=None, chunk_rows: int = CHUNK_ROWS) -> list[Snapsho
                         [pa.array(col, type=arrow_schema.field(i).type) for i, col in enumerate(columns)],
                         schema=arrow_schema))
                     rows += len(chunk)
-        tmp.replace(path)
-        written.append(SnapshotFile(table, path, rows))
-    return written
+    tmp.replace(path)
+    return SnapshotFile(table, path, rows)

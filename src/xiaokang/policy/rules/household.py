@@ -167,6 +167,12 @@ def build_stages(tables: dict, p: HouseholdRuleParams, area_prefix: str = "",
     of the household-level reasons. An engine may store them as temporary tables and build the
     results and reasons on those (``results_from``, ``reasons_from``), so large areas are scanned once.
     """
+    facts, w = _joined(tables, p, area_prefix, household_ids)
+    return facts, _criteria(w, w.i_household_id.notnull(), p)
+
+
+def _joined(tables: dict, p: HouseholdRuleParams, area_prefix: str, household_ids):
+    """(member facts, one row per household: its columns, grouped member facts and the year's net income)."""
     year = p.year
     ref = ibis.date(year, 12, 31)
     h, m, inc = tables["household"], tables["member"], tables["income"]
@@ -204,9 +210,21 @@ def build_stages(tables: dict, p: HouseholdRuleParams, area_prefix: str = "",
         no_serious=no_serious,
         med_unknown=med_unknown,
     )
+    agg = group_member_facts(facts)
+
+    iy = inc.filter(inc.year == year)
+    net = sum((iy[c] for c in (*INCOME_COMPONENTS, *p.counted_transfers)), ibis.literal(0)) - iy.business_expenses_fen
+    iy = iy.select(i_household_id=iy.household_id, net_income_fen=net.cast("int64"))
+
+    w = hh.left_join(agg, hh.id == agg.m_household_id).left_join(iy, hh.id == iy.i_household_id)
+    return facts, w
+
+
+def group_member_facts(facts):
+    """Member facts grouped per household: m_household_id and ``MEMBER_FACT_COLUMNS`` (counts)."""
     # Group on the key itself (renamed): SQLite then indexes the grouped rows for the join below,
     # where an aggregate of the key (MAX) would make it scan them once per household.
-    agg = facts.group_by(m_household_id=facts.household_id).aggregate(
+    return facts.group_by(m_household_id=facts.household_id).aggregate(
         member_count=facts.count(),
         n_dropout=_count_true(facts.dropout),
         n_school_unknown=_count_true(facts.school_unknown),
@@ -214,13 +232,63 @@ def build_stages(tables: dict, p: HouseholdRuleParams, area_prefix: str = "",
         n_med_unknown=_count_true(facts.med_unknown),
     )
 
-    iy = inc.filter(inc.year == year)
-    net = sum((iy[c] for c in (*INCOME_COMPONENTS, *p.counted_transfers)), ibis.literal(0)) - iy.business_expenses_fen
-    iy = iy.select(i_household_id=iy.household_id, net_income_fen=net.cast("int64"))
 
-    w = hh.left_join(agg, hh.id == agg.m_household_id).left_join(iy, hh.id == iy.i_household_id)
+# The pre-grouped household-year facts (一户一年的成员汇总): what a national snapshot keeps per household
+# so that assessing 30 million households never regroups 100 million members (``household_year_facts``).
+MEMBER_FACT_COLUMNS = ("member_count", "n_dropout", "n_school_unknown", "n_uninsured", "n_med_unknown")
+HOUSEHOLD_FACT_COLUMNS = (
+    "area_code", "identified_year", "housing_grade", "housing_renovated_year", "water_scarce_area",
+    "water_quantity_lpd", "water_quality_ok", "water_piped", "water_fetch_minutes", "water_fetch_distance_m",
+    "water_fetch_vertical_m", "water_outage_days", "food_secure", "clothing_secure",
+)
+FACTS_TABLE = "policy_household_year"
+
+
+def household_year_facts(tables: dict, p: HouseholdRuleParams, area_prefix: str = ""):
+    """One row per household identified by ``p.year``: what the rule needs, members already grouped.
+
+    Columns: household_id, year, the household columns of ``HOUSEHOLD_FACT_COLUMNS``,
+    ``MEMBER_FACT_COLUMNS`` (members counted on 31 December and the member-level counts, computed with
+    ``p``'s ages and exemptions), has_income and net_income_fen (元 × 100). Written to a snapshot as
+    ``policy_household_year`` (``xiaokang snapshot --facts-year Y``) and read by ``assess_pregrouped``.
+    """
+    _facts, w = _joined(tables, p, area_prefix, None)
+    return w.select(
+        household_id=w.id, year=ibis.literal(p.year, "int64"),
+        **{c: w[c] for c in HOUSEHOLD_FACT_COLUMNS},
+        **{c: w[c].fill_null(0).cast("int64") for c in MEMBER_FACT_COLUMNS},
+        has_income=w.i_household_id.notnull(), net_income_fen=w.net_income_fen,
+    )
+
+
+FACTS_SCHEMA = {
+    "household_id": "int64", "year": "int64", "area_code": "string", "identified_year": "int64",
+    "housing_grade": "string", "housing_renovated_year": "int64", "water_scarce_area": "boolean",
+    "water_quantity_lpd": "int64", "water_quality_ok": "boolean", "water_piped": "boolean",
+    "water_fetch_minutes": "int64", "water_fetch_distance_m": "int64", "water_fetch_vertical_m": "int64",
+    "water_outage_days": "int64", "food_secure": "boolean", "clothing_secure": "boolean",
+    **{c: "int64" for c in MEMBER_FACT_COLUMNS}, "has_income": "boolean", "net_income_fen": "int64",
+}
+
+
+def assess_pregrouped(facts_table, p: HouseholdRuleParams, area_prefix: str = ""):
+    """The same criteria and verdict as ``assess_households``, from pre-grouped household-year facts.
+
+    ``facts_table``: an Ibis table with ``FACTS_SCHEMA`` (e.g. ``ibis.table(FACTS_SCHEMA,
+    name=FACTS_TABLE)``), holding rows for ``p.year``. One scan of one row per household, no member
+    grouping and no join. Returns the results (as ``results_from``); member-level reasons need the
+    member rows and come from ``assess_households`` for the households concerned.
+    """
+    f = facts_table.filter(facts_table.year == p.year, facts_table.identified_year <= p.year,
+                           area_filter(facts_table.area_code, area_prefix))
+    return results_from(_criteria(f.mutate(id=f.household_id), f.has_income, p))
+
+
+def _criteria(w, has_income, p: HouseholdRuleParams):
+    """The six criteria and the verdict of each household row ``w`` (household columns, member counts,
+    net income) → ``wide`` (see ``build_stages``)."""
+    year = p.year
     n = w.member_count.fill_null(0)
-    has_income = w.i_household_id.notnull()
     computable = (n > 0) & has_income
     income_ok = ibis.cases(
         (~computable, _null("boolean")),
@@ -301,7 +369,7 @@ def build_stages(tables: dict, p: HouseholdRuleParams, area_prefix: str = "",
         guarantee_ok=guarantee_ok,
         outage_days=w.water_outage_days,
     )
-    return facts, wide
+    return wide
 
 
 def results_from(wide):

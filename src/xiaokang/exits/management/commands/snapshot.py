@@ -1,4 +1,4 @@
-"""xiaokang snapshot --out DIR [--area CODE]: the registry as Parquet files (one per table) for DuckDB."""
+"""xiaokang snapshot --out DIR [--area CODE] [--facts-year Y …]: the registry as Parquet files for DuckDB/Spark."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -12,10 +12,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--out", required=True, help="输出目录")
         parser.add_argument("--area", default="", help="区划代码（2/4/6/9/12 位），默认全部")
+        parser.add_argument("--facts-year", type=int, nargs="*", default=[], dest="facts_years",
+                            help="同时写出这些年度的户成员汇总（policy_household_year.parquet）")
 
     def handle(self, *args, **opts):
         code = opts["area"].strip()
         if code and not Area.objects.filter(code=code).exists():
             raise CommandError(f"区划代码不存在: {code}")
-        for f in write_snapshot(opts["out"], code or None):
+        from xiaokang.policy.params import ParameterError
+
+        try:
+            files = write_snapshot(opts["out"], code or None, facts_years=opts["facts_years"])
+        except ParameterError as exc:
+            raise CommandError(str(exc)) from exc
+        for f in files:
             self.stdout.write(f"{f.table}: {f.rows:,} 行 → {f.path}")
