@@ -186,3 +186,23 @@ def test_2017_needs_the_entered_standard(yanling):
         run_household_assessment(2017, YANLING)
     entered = ParameterValue.objects.get(effective_from=dt.date(2018, 1, 1), province="43")
     assert (entered.value, entered.status) == (3535, "entered") and "未经核实" in entered.source
+
+
+def test_county_exit_from_the_demo_evaluation(yanling):
+    """The demo's special evaluation of 炎陵 for 2017 (synthetic): every rate within its limit → 摘帽 met.
+
+    Sample (exits/demo.py): 180 correctly exited + 1 wrongly exited households of 3 people, 4 poor of 3,
+    1 missed of 3, 220 non-registered of 4; 5 of the 406 households do not approve.
+    错退率 = 3 ÷ 543 people = 0.55 % < 2 %; 漏评率 = 3 ÷ 883 = 0.34 % < 2 %; 认可度 = 401 ÷ 406 = 98.8 % ≥ 90 %.
+    """
+    from xiaokang.exits.demo import assess_demo_counties
+    from xiaokang.exits.models import CountyAssessment
+
+    assess_demo_counties([2017], YANLING)
+    r = CountyAssessment.objects.get(area_id=YANLING, year=2017)
+    assert (r.wrongly_exited, r.sampled_exited) == (3, 543)
+    assert (r.missed, r.sampled_nonregistered) == (3, 883)
+    assert (r.approving_households, r.surveyed_households) == (401, 406)
+    assert r.rural_income == Decimal("8600.00") and r.income_path == Decimal("8000.00")
+    assert (r.incidence_below, r.rural_income_ok, r.wrong_exit_ok, r.missed_ok, r.approval_ok) == (True,) * 5
+    assert r.comprehensive_ok is True and r.verdict == "met"

@@ -101,10 +101,12 @@ class Command(BaseCommand):
         t = dt.datetime.now()
         runs = L.assess_demo(P.YEARS, P.CITY, progress=progress)
         out.write(f"    评估 {sum(r.households for r in runs):,} 户次，用时 {(dt.datetime.now() - t).total_seconds():.1f} 秒")
-        from xiaokang.exits.demo import assess_demo_villages  # village exit (贫困村退出)
+        from xiaokang.exits.demo import assess_demo_counties, assess_demo_villages  # village and county exit
 
         village_runs = assess_demo_villages(P.YEARS, P.CITY)
         out.write(f"    贫困村退出评估 {sum(r.assessed for r in village_runs):,} 村次")
+        county_runs = assess_demo_counties(P.YEARS, P.CITY)
+        out.write(f"    贫困县摘帽评估 {sum(r.assessed for r in county_runs):,} 县次（含专项评估抽样，虚构）")
         self.print_summaries((2014, 2020))
 
         out.write("")

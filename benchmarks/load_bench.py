@@ -1,0 +1,187 @@
+"""Load benchmark: 50 concurrent clients on the dashboard, the household list and the household page.
+
+    # once: a PostgreSQL database with ~1,000,000 households (the demo ×21), assessed 2014–2020 (~10 min)
+    .venv/bin/python benchmarks/load_bench.py --prepare
+    # then: start the production server (gunicorn, ``xiaokang serve``) on loopback and load it for 60 s
+    .venv/bin/python benchmarks/load_bench.py [--clients 50] [--seconds 60] [--workers 5] [--threads 4]
+
+Environment: ``LOAD_DATABASE_URL`` (default postgres://postgres@127.0.0.1:5432/xiaokang_load). Each client
+logs in as ``demo_city`` (株洲市 4302: the whole registry in scope), then loops for the duration, picking at
+random one of: the dashboard (``/``), a page of the household list (``/registry/households/?page=N``, N in
+1–200) or a household page (``/registry/households/<id>/``, a random household) — one keep-alive connection
+per client. Prints, per kind and overall: requests, p50, p95 and max latency (ms) and the error count
+(non-200 answers and failed connections), and the server's throughput. Nothing here is a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/xiaokang_load"
+PASSWORD = os.environ.get("XIAOKANG_DEMO_PASSWORD", "xiaokang-demo-2020")
+
+
+def env_for(url: str, home: str) -> dict:
+    return dict(os.environ, DATABASE_URL=url, XIAOKANG_HOME=home, DJANGO_SETTINGS_MODULE="xiaokang.settings",
+                SECRET_KEY="load-bench-secret-key-not-for-production-0123456789abcdef", DEBUG="0",
+                ALLOWED_HOSTS="127.0.0.1,localhost")
+
+
+def prepare(url: str, home: str, scale: int) -> None:
+    import dj_database_url
+    import psycopg
+
+    cfg = dj_database_url.parse(url)
+    admin = psycopg.connect(host=cfg["HOST"] or "127.0.0.1", port=cfg["PORT"] or 5432, user=cfg["USER"] or "postgres",
+                            dbname="postgres", autocommit=True)
+    admin.execute(f'DROP DATABASE IF EXISTS "{cfg["NAME"]}" WITH (FORCE)')
+    admin.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
+    admin.close()
+    t = time.perf_counter()
+    subprocess.run([str(ROOT / ".venv/bin/xiaokang"), "demo", "--no-serve", "--scale", str(scale)],
+                   env=env_for(url, home), check=True, cwd=ROOT)
+    print(f"prepared in {time.perf_counter() - t:.0f} s")
+
+
+def household_ids(url: str, n: int = 5000) -> list[int]:
+    import dj_database_url
+    import psycopg
+
+    cfg = dj_database_url.parse(url)
+    with psycopg.connect(host=cfg["HOST"] or "127.0.0.1", port=cfg["PORT"] or 5432, user=cfg["USER"] or "postgres",
+                         dbname=cfg["NAME"]) as con:
+        rows = con.execute("SELECT id FROM registry_household TABLESAMPLE SYSTEM (1) LIMIT %s", [n]).fetchall()
+        print(f"registry: {con.execute('SELECT count(*) FROM registry_household').fetchone()[0]:,} households")
+    return [r[0] for r in rows]
+
+
+class Client:
+    """One keep-alive connection with the session cookie of a logged-in user."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.conn = http.client.HTTPConnection(host, port, timeout=60)
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: str | None = None, headers: dict | None = None):
+        h = {"Host": f"{self.host}:{self.port}", **(headers or {})}
+        if self.cookies:
+            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        try:
+            self.conn.request(method, path, body=body, headers=h)
+            resp = self.conn.getresponse()
+        except (http.client.HTTPException, OSError):
+            self.conn.close()
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+            raise
+        data = resp.read()
+        for k, v in resp.getheaders():
+            if k.lower() == "set-cookie":
+                name, _, rest = v.partition("=")
+                self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return resp.status, data
+
+    def login(self, username: str, password: str) -> None:
+        status, body = self.request("GET", "/login/")
+        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
+        form = urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token, "next": "/"})
+        status, _ = self.request("POST", "/login/", form, {"Content-Type": "application/x-www-form-urlencoded",
+                                                          "Referer": f"http://{self.host}:{self.port}/login/"})
+        if status != 302:
+            raise SystemExit(f"login failed ({status})")
+
+
+def run_client(host, port, ids, until, results, lock, seed):
+    rng = random.Random(seed)
+    c = Client(host, port)
+    c.login("demo_city", PASSWORD)
+    local = []
+    while time.perf_counter() < until:
+        kind = rng.choice(("dashboard", "household_list", "household_page"))
+        path = {"dashboard": "/", "household_list": f"/registry/households/?page={rng.randint(1, 200)}",
+                "household_page": f"/registry/households/{rng.choice(ids)}/"}[kind]
+        t = time.perf_counter()
+        try:
+            status, _ = c.request("GET", path)
+        except Exception:  # noqa: BLE001 — a failed connection is counted as an error
+            status = 0
+        local.append((kind, (time.perf_counter() - t) * 1000, status))
+    with lock:
+        results.extend(local)
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else float("nan")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--prepare", action="store_true")
+    ap.add_argument("--scale", type=int, default=21, help="demo scale for --prepare (21 ≈ 1,000,000 households)")
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--seconds", type=int, default=60)
+    ap.add_argument("--workers", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--port", type=int, default=8765)
+    args = ap.parse_args()
+    url = os.environ.get("LOAD_DATABASE_URL", DEFAULT_URL)
+    home = str(Path(os.environ.get("LOAD_HOME", "/tmp/xiaokang-load-home")))
+    Path(home).mkdir(parents=True, exist_ok=True)
+    if args.prepare:
+        prepare(url, home, args.scale)
+        return
+    ids = household_ids(url)
+    server = subprocess.Popen(
+        [str(ROOT / ".venv/bin/xiaokang"), "serve", "--bind", f"127.0.0.1:{args.port}", "--workers", str(args.workers),
+         "--threads", str(args.threads)],
+        env=env_for(url, home), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        for _ in range(120):
+            try:
+                http.client.HTTPConnection("127.0.0.1", args.port, timeout=1).request("GET", "/login/")
+                break
+            except OSError:
+                time.sleep(0.5)
+        # warm-up: one client, a few requests of each kind (first-request imports, compiled rule cache)
+        results, lock = [], threading.Lock()
+        run_client("127.0.0.1", args.port, ids, time.perf_counter() + 5, [], lock, 0)
+        until = time.perf_counter() + args.seconds
+        threads = [threading.Thread(target=run_client, args=("127.0.0.1", args.port, ids, until, results, lock, i + 1))
+                   for i in range(args.clients)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - t0
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    print(f"{args.clients} clients for {args.seconds} s against gunicorn ({args.workers} workers × {args.threads} "
+          f"threads) on loopback; machine: {os.cpu_count()} CPUs (client and server share them)")
+    print(f"{'route':<16} {'requests':>9} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'errors':>7}")
+    for kind in ("dashboard", "household_list", "household_page", None):
+        rows = [r for r in results if kind is None or r[0] == kind]
+        lat = [r[1] for r in rows]
+        errors = sum(1 for r in rows if r[2] != 200)
+        print(f"{kind or 'all':<16} {len(rows):>9,} {pct(lat, 50):>8.0f} {pct(lat, 95):>8.0f} "
+              f"{max(lat) if lat else 0:>8.0f} {errors:>7}")
+    print(f"throughput: {len(results) / wall:,.1f} requests/s; mean {statistics.mean(r[1] for r in results):.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
