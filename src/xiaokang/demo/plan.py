@@ -25,6 +25,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 YEARS = tuple(range(2014, 2021))
+# County exit is assessed for the year of the special evaluation (三率一度, from October 2017): the demo's
+# 炎陵 and 茶陵 were evaluated on 2017 and exited in 2018.
+COUNTY_EVALUATION_YEARS = (2017,)
 IDENTIFIED_YEAR = 2014
 CITY = "4302"
 PROVINCE = "43"

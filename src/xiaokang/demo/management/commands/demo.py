@@ -105,7 +105,7 @@ class Command(BaseCommand):
 
         village_runs = assess_demo_villages(P.YEARS, P.CITY)
         out.write(f"    贫困村退出评估 {sum(r.assessed for r in village_runs):,} 村次")
-        county_runs = assess_demo_counties(P.YEARS, P.CITY)
+        county_runs = assess_demo_counties(P.COUNTY_EVALUATION_YEARS, P.CITY)
         out.write(f"    贫困县摘帽评估 {sum(r.assessed for r in county_runs):,} 县次（含专项评估抽样，虚构）")
         self.print_summaries((2014, 2020))
 
