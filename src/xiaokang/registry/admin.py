@@ -7,7 +7,34 @@ from .idnumber import mask_id_number
 from .models import FullIdView, Household, Income, Member
 
 
-class MemberInline(ScopedStackedInline):
+def _household_of(obj):
+    if obj is None:
+        return None
+    return obj if isinstance(obj, Household) else getattr(obj, "household", None)
+
+
+class LockedReadOnly:
+    """A household approved by a locking workflow step (county approval of its exit, 审批锁定) is read-only
+    here too, with its members and incomes: it changes only through an approved change request."""
+
+    def _locked(self, obj) -> bool:
+        from xiaokang.workflow.engine import is_locked
+
+        return is_locked(_household_of(obj))
+
+    def has_change_permission(self, request, obj=None):
+        return not self._locked(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._locked(obj) and super().has_delete_permission(request, obj)
+
+    def has_add_permission(self, request, *args):  # inlines pass the parent object
+        if args and args[0] is not None and self._locked(args[0]):
+            return False
+        return super().has_add_permission(request, *args)
+
+
+class MemberInline(LockedReadOnly, ScopedStackedInline):
     model = Member
     fields = (
         ("name", "document_type", "id_number"), ("sex", "birth_date", "relation", "ethnicity"),
@@ -18,14 +45,14 @@ class MemberInline(ScopedStackedInline):
     )
 
 
-class IncomeInline(ScopedTabularInline):
+class IncomeInline(LockedReadOnly, ScopedTabularInline):
     model = Income
     fields = ("year", "wage", "public_welfare_post", "business_income", "business_expenses", "property_income",
               "asset_dividend", "family_planning", "dibao", "tekun", "pension", "ecological", "other_transfer")
 
 
 @admin.register(Household)
-class HouseholdAdmin(ScopedModelAdmin):
+class HouseholdAdmin(LockedReadOnly, ScopedModelAdmin):
     list_display = ("household_number", "area", "household_type", "main_cause", "identified_year",
                     "poverty_status", "exit_year")
     list_filter = ("poverty_status", "household_type", "main_cause", "identified_year", "exit_year",
@@ -52,7 +79,7 @@ class HouseholdAdmin(ScopedModelAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(ScopedModelAdmin):
+class MemberAdmin(LockedReadOnly, ScopedModelAdmin):
     list_display = ("name", "masked_id_number", "household", "relation", "sex", "birth_date", "health_status",
                     "left_on")
     list_filter = ("relation", "sex", "health_status", "labour_capacity", "schooling_status", "on_dibao")
@@ -67,7 +94,7 @@ class MemberAdmin(ScopedModelAdmin):
 
 
 @admin.register(Income)
-class IncomeAdmin(ScopedModelAdmin):
+class IncomeAdmin(LockedReadOnly, ScopedModelAdmin):
     list_display = ("household", "year", "wage", "business_income", "business_expenses", "property_income",
                     "dibao", "pension")
     list_filter = ("year",)
