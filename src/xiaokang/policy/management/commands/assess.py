@@ -1,4 +1,4 @@
-"""xiaokang assess [households|villages|counties] --year Y [--area CODE] [--format table|csv|json] [--households]
+"""xiaokang assess [households|villages|counties|monitoring] --year Y [--area CODE] [--format table|csv|json] [--households]
 
 Runs the yearly household exit assessment (set-based, stored) for an area and prints the summary by
 the next level down, or with --households one row per household with its verdict and reasons.
@@ -60,8 +60,9 @@ class Command(BaseCommand):
     help = "运行年度贫困户退出评估并输出汇总（Run the yearly household exit assessment）"
 
     def add_arguments(self, parser):
-        parser.add_argument("target", nargs="?", default="households", choices=["households", "villages", "counties"],
-                            help="评估对象：households 贫困户（默认）、villages 贫困村退出、counties 贫困县摘帽")
+        parser.add_argument("target", nargs="?", default="households", choices=["households", "villages", "counties", "monitoring"],
+                            help="评估对象：households 贫困户（默认）、villages 贫困村退出、counties 贫困县摘帽、"
+                                 "monitoring 防止返贫监测预警与巩固分类")
         parser.add_argument("--year", required=True, help="年度，如 2019、2014-2020 或 2014,2020")
         parser.add_argument("--area", default="", help="区划代码（2/4/6/9/12 位），默认全部")
         parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
@@ -79,6 +80,11 @@ class Command(BaseCommand):
             area = Area.objects.filter(code=code).first()
             if area is None:
                 raise CommandError(f"区划代码不存在: {code}")
+        if opts["target"] == "monitoring":
+            from xiaokang.monitoring import cli as monitoring_cli
+
+            monitoring_cli.run(self, years, area, opts["format"], opts["no_run"])
+            return
         if opts["target"] != "households":
             from xiaokang.exits import cli as exits_cli
 
