@@ -1,0 +1,180 @@
+"""Reads of the data-quality app (数据清洗): counts by rule and by area, finding rows, CSV/xlsx export.
+
+Every function takes a ``Finding`` queryset that the caller has already scoped (``for_user`` /
+``within``); nothing here widens it. ID numbers are always masked (``mask_id_number``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+
+from django.db.models import Count, Q
+from django.db.models.functions import Substr
+
+from xiaokang.areas.models import Area
+from xiaokang.registry.idnumber import mask_id_number
+
+from . import catalogue
+from .models import FindingStatus
+
+STATUSES = [s for s, _ in FindingStatus.choices]
+STATUS_LABELS = dict(FindingStatus.choices)
+CHILD_LENGTH = {0: 2, 2: 4, 4: 6, 6: 9, 9: 12, 12: 12}
+
+EXPORT_COLUMNS = [
+    ("rule_code", "规则代码"), ("rule_title", "规则"), ("severity", "严重程度"), ("county", "县（市区）"),
+    ("town", "乡镇"), ("village", "村"), ("area_code", "村代码"), ("household_number", "户编号"),
+    ("member_name", "成员姓名"), ("id_number", "证件号码（脱敏）"), ("value", "疑点值"), ("message", "说明"),
+    ("status", "状态"), ("confirmed_reason", "核实无误理由"), ("confirmed_by", "核实人"), ("year", "检查年度"),
+    ("first_seen", "首次发现"), ("last_seen", "最近发现"), ("fixed_at", "修正时间"),
+]
+COUNT_COLUMNS = [("area_code", "区划代码"), ("area_name", "区划名称"), ("rule_code", "规则代码"),
+                 ("rule_title", "规则"), ("open", "待处理"), ("confirmed", "核实无误"), ("fixed", "已修正")]
+
+
+def _status_filter(status):
+    return {"n_" + s: Count("id", filter=Q(status=s)) for s in STATUSES}
+
+
+def counts_by_rule(findings) -> list[dict]:
+    """One row per catalogue rule: code, title, severity, subject, open, confirmed, fixed (in catalogue order)."""
+    got = {r["rule_code"]: r for r in findings.values("rule_code").annotate(**_status_filter(None))}
+    rows = []
+    for rule in catalogue.RULES:
+        r = got.get(rule.code, {})
+        rows.append({
+            "code": rule.code, "title": rule.title, "severity": catalogue.SEVERITY_LABELS[rule.severity],
+            "subject": catalogue.SUBJECT_LABELS[rule.subject], "source": rule.source,
+            **{s: r.get("n_" + s, 0) for s in STATUSES},
+        })
+    return rows
+
+
+def child_length(prefix: str) -> int:
+    return CHILD_LENGTH[len(prefix)]
+
+
+def counts_by_area(findings, prefix: str = "") -> list[dict]:
+    """Open/confirmed/fixed counts by the next level below ``prefix`` (e.g. counties of a city), with names."""
+    n = child_length(prefix)
+    rows = (findings.annotate(child=Substr("area_code", 1, n)).values("child")
+            .annotate(**_status_filter(None)).order_by("child"))
+    rows = list(rows)
+    codes = [r["child"] for r in rows]
+    names = dict(Area.objects.filter(code__in=codes).values_list("code", "name"))
+    return [{"code": r["child"], "name": names.get(r["child"], r["child"]),
+             **{s: r["n_" + s] for s in STATUSES}} for r in rows]
+
+
+def counts_by_area_and_rule(findings, prefix: str = "") -> list[dict]:
+    """Counts per next-level area and rule (the statisticians' export: no person-level rows)."""
+    n = child_length(prefix)
+    rows = (findings.annotate(child=Substr("area_code", 1, n)).values("child", "rule_code")
+            .annotate(**_status_filter(None)).order_by("child", "rule_code"))
+    rows = list(rows)
+    names = dict(Area.objects.filter(code__in={r["child"] for r in rows}).values_list("code", "name"))
+    return [{"area_code": r["child"], "area_name": names.get(r["child"], r["child"]), "rule_code": r["rule_code"],
+             "rule_title": catalogue.get(r["rule_code"]).title, **{s: r["n_" + s] for s in STATUSES}}
+            for r in rows]
+
+
+def _area_names(prefix: str) -> dict:
+    qs = Area.objects.all()
+    if prefix:
+        ancestors = [prefix[:k] for k in (2, 4, 6, 9) if k < len(prefix)]
+        qs = qs.filter(Q(code__startswith=prefix) | Q(code__in=ancestors))
+    return dict(qs.values_list("code", "name"))
+
+
+ROW_FIELDS = ("id", "rule_code", "area_code", "value", "status", "confirmed_reason", "year", "first_seen",
+              "last_seen", "fixed_at", "household_id", "household__household_number", "member_id", "member__name",
+              "member__id_number", "confirmed_by__username")
+
+
+def finding_rows(findings, lang: str = "zh", prefix: str = "", names: dict | None = None, chunk: int = 2000):
+    """Finding rows as dicts (generator, streamed in chunks): the export columns plus ``id``/``household_id``."""
+    from .services import thresholds
+
+    names = names if names is not None else _area_names(prefix)
+    limits: dict = {}
+    for r in findings.values(*ROW_FIELDS).iterator(chunk_size=chunk):
+        if r["year"] not in limits:
+            limits[r["year"]] = thresholds(r["year"])
+        rule = catalogue.get(r["rule_code"])
+        code = r["area_code"] or ""
+        yield {
+            "id": r["id"], "household_id": r["household_id"], "member_id": r["member_id"],
+            "rule_code": rule.code, "rule_title": rule.title, "severity": catalogue.SEVERITY_LABELS[rule.severity],
+            "county": names.get(code[:6], ""), "town": names.get(code[:9], ""), "village": names.get(code, ""),
+            "area_code": code, "household_number": r["household__household_number"],
+            "member_name": r["member__name"] or "", "id_number": mask_id_number(r["member__id_number"]),
+            "value": r["value"], "message": rule.render(r["value"], r["member__name"], lang, limits[r["year"]]),
+            "status": r["status"], "status_label": STATUS_LABELS.get(r["status"], r["status"]),
+            "confirmed_reason": r["confirmed_reason"], "confirmed_by": r["confirmed_by__username"] or "",
+            "year": r["year"], "first_seen": r["first_seen"], "last_seen": r["last_seen"], "fixed_at": r["fixed_at"],
+        }
+
+
+def _cell(key, row):
+    v = row.get(key)
+    if key == "status":
+        return str(row.get("status_label", v))
+    if v is None:
+        return ""
+    if hasattr(v, "strftime"):
+        from django.utils import timezone
+
+        if getattr(v, "tzinfo", None) is not None:
+            v = timezone.localtime(v)
+        return v.strftime("%Y-%m-%d %H:%M")
+    return v
+
+
+def write_csv(rows, out, columns=EXPORT_COLUMNS) -> int:
+    """Write rows as CSV to a text stream, UTF-8 with BOM expected from the caller's encoding. Returns rows."""
+    w = csv.writer(out)
+    w.writerow([label for _, label in columns])
+    n = 0
+    for row in rows:
+        w.writerow([_cell(k, row) for k, _ in columns])
+        n += 1
+    return n
+
+
+def csv_bytes(rows, columns=EXPORT_COLUMNS) -> bytes:
+    buf = io.StringIO()
+    write_csv(rows, buf, columns)
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def write_xlsx(rows, target, columns=EXPORT_COLUMNS, title: str = "疑点数据") -> int:
+    """Write rows to an .xlsx file (path or binary stream) with openpyxl's write-only mode. Returns rows."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title)
+    ws.append([label for _, label in columns])
+    n = 0
+    for row in rows:
+        ws.append([_cell(k, row) for k, _ in columns])
+        n += 1
+    wb.save(target)
+    return n
+
+
+def summary(findings) -> dict:
+    """Totals by status (all rules)."""
+    got = findings.aggregate(**_status_filter(None))
+    return {s: got["n_" + s] or 0 for s in STATUSES}
+
+
+def open_by_rule_and_area(findings, prefix: str = "") -> dict:
+    """{area code: {rule code: open count}} for the next level below ``prefix`` (the dashboard matrix)."""
+    n = child_length(prefix)
+    out: dict = defaultdict(dict)
+    for r in (findings.filter(status=FindingStatus.OPEN).annotate(child=Substr("area_code", 1, n))
+              .values("child", "rule_code").annotate(n=Count("id"))):
+        out[r["child"]][r["rule_code"]] = r["n"]
+    return dict(out)

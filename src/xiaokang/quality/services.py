@@ -1,0 +1,228 @@
+"""Writes of the data-quality app (数据清洗): run the checks and keep the findings in step, confirm a finding.
+
+``run_checks`` evaluates every rule of ``xiaokang.quality.rules`` over an area for a year in one pass
+(the member and household stages stored as temporary tables, the union of all rules over them stored as
+a third) and synchronises ``Finding`` set-based, in one transaction:
+
+- found and not yet recorded → inserted ``open``;
+- recorded and found again → ``last_seen``/value/year updated; ``fixed`` → ``open`` again (``fixed_at``
+  cleared); ``open`` and ``confirmed`` keep their status;
+- recorded ``open``/``confirmed`` inside the area and not found → ``fixed`` (``fixed_at`` = now).
+
+Four statements (``UPDATE … FROM``, ``UPDATE … WHERE NOT EXISTS``, ``INSERT … SELECT … WHERE NOT EXISTS``)
+whatever the size of the area: nothing passes through Python row by row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+import ibis
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from xiaokang.accounts.models import EDIT_ROLES
+from xiaokang.core.scoping import area_prefix
+from xiaokang.policy import engine
+from xiaokang.policy.schema import quality_unbound_tables
+from xiaokang.policy.params import ParameterError
+from xiaokang.policy.services import current_parameters
+from xiaokang.registry import codes
+from xiaokang.registry.models import Income
+
+from . import rules
+from .models import Finding, FindingStatus
+
+TMP_FACTS, TMP_IDS, TMP_WIDE, TMP_MEMBERS, TMP_FOUND = (
+    "xk_tmp_quality_facts", "xk_tmp_quality_ids", "xk_tmp_quality_wide", "xk_tmp_quality_members",
+    "xk_tmp_quality_found")
+RUN_LOCK_KEY = 0x5143_4B31  # PostgreSQL advisory lock of run_checks ("QCK1")
+
+
+@dataclass
+class CheckRun:
+    """Outcome of ``run_checks``: counts of this run and of the findings now recorded in the area."""
+
+    year: int
+    area: str
+    found: int  # findings the rules produced this run
+    new: int  # inserted as open
+    reopened: int  # fixed → open
+    fixed: int  # open/confirmed → fixed
+    open: int  # open in the area after the run
+    confirmed: int  # confirmed in the area after the run
+    seconds: float
+    by_rule: dict
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def default_year() -> int:
+    """The latest year with an income record (年度收入), else the current year."""
+    return Income.objects.aggregate(y=Max("year"))["y"] or timezone.localdate().year
+
+
+@lru_cache(maxsize=64)
+def compiled_check(p: rules.QualityParams, prefix: str, vendor: str):
+    """``([(temporary table, sql), …], findings_sql)`` for ``vendor``, cached (compiling takes ~1 s).
+
+    Stages, each stored as a temporary table and read by the next: the member facts (one scan of the
+    members of the area), the ID check over them (SQL, ``rules.id_stage_sql``; only the rows a rule can use), the households that
+    trigger a household rule, the members that trigger a member rule. The findings SQL reads the last
+    three, so each large table is scanned once and the 24 rules run over the few flagged rows.
+    """
+    tables = quality_unbound_tables()
+    facts = rules.build_facts(tables, p, prefix)
+    t_facts = ibis.table(facts.schema(), name=TMP_FACTS)
+    ids_schema = rules.build_ids(t_facts, p).schema()
+    wide = rules.flagged_households(rules.build_wide(tables, t_facts, p, prefix), p)
+    members = rules.flagged_members(t_facts, p)
+    t_ids, t_wide = ibis.table(ids_schema, name=TMP_IDS), ibis.table(wide.schema(), name=TMP_WIDE)
+    t_members = ibis.table(members.schema(), name=TMP_MEMBERS)
+    found = rules.findings_from(t_members, t_ids, t_wide, p, id_facts=t_facts)
+    stages = (
+        (TMP_FACTS, engine.to_sql(facts, vendor)),
+        (TMP_IDS, rules.id_stage_sql(TMP_FACTS, engine.dialect_for(vendor), p.today, flagged_only=True)),
+        (TMP_WIDE, engine.to_sql(wide, vendor)),
+        (TMP_MEMBERS, engine.to_sql(members, vendor)),
+    )
+    return stages, engine.to_sql(found, vendor)
+
+
+def resolve_params(year: int, prefix: str = "", params=None, today: dt.date | None = None) -> rules.QualityParams:
+    """The rule parameters of ``year`` (province from the area prefix). Raises ParameterError."""
+    params = params or current_parameters()
+    labels = tuple((str(k), str(v)) for k, v in codes.LabourCapacity.choices)
+    return rules.QualityParams.resolve(params, year, prefix[:2] or None, today=today or timezone.localdate(),
+                                       labour_labels=labels)
+
+
+def thresholds(year: int | None) -> dict[str, str]:
+    """The thresholds the messages of ``year``'s findings quote (the parameters of that year); {} if unknown."""
+    try:
+        return rules.thresholds(resolve_params(int(year or default_year())))
+    except ParameterError:
+        return {}
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def run_checks(area=None, year: int | None = None, user=None, params=None) -> CheckRun:
+    """Run every data-quality rule over ``area`` (Area, code or None = everything) for ``year``.
+
+    ``year`` defaults to ``default_year()``; ages are full years on 31 December of it and the income is
+    that year's. ``user``: when given, the area must lie inside the user's jurisdiction (else
+    PermissionDenied). Returns ``CheckRun`` with the counts. Raises ParameterError for a missing parameter.
+    """
+    t0 = time.perf_counter()
+    prefix = area_prefix(area)
+    if user is not None and not user.is_superuser:
+        own = getattr(user, "area_id", None) or ""
+        if not own or not prefix.startswith(own):
+            raise PermissionDenied("所选区域不在您的管辖范围内")
+    year = int(year or default_year())
+    p = resolve_params(year, prefix, params)
+    vendor = connection.vendor
+    stages, found_sql = compiled_check(p, prefix, vendor)
+    now = timezone.now()
+    lo, hi = prefix, prefix + "9" * (12 - len(prefix))
+    f, t = _q(Finding._meta.db_table), _q(TMP_FOUND)
+    match = "f.rule_code = t.rule_code AND f.household_id = t.household_id AND f.member_key = t.member_key"
+    with transaction.atomic(), connection.cursor() as cur:
+        if vendor == "postgresql":  # one run at a time (SQLite serialises writers anyway)
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [RUN_LOCK_KEY])
+        for name, sql in stages:
+            engine.materialize(cur, vendor, name, sql)
+        engine.materialize(
+            cur, vendor, TMP_FOUND,
+            f"SELECT r.rule_code, r.household_id, r.member_id, COALESCE(r.member_id, 0) AS member_key, "
+            f"r.area_code, r.value FROM ({found_sql}) AS r")
+        for name, _sql in stages:
+            engine.drop_temporary(cur, name)
+        cur.execute(f'CREATE INDEX "{TMP_FOUND}_key" ON {t} (household_id, rule_code, member_key)')
+        cur.execute(f"SELECT COUNT(*) FROM {t}")
+        found = cur.fetchone()[0]
+        cur.execute(f"SELECT COUNT(*) FROM {f} AS f, {t} AS t WHERE {match} AND f.status = %s",
+                    [FindingStatus.FIXED])
+        reopened = cur.fetchone()[0]
+        # Found again: refresh; fixed → open.
+        cur.execute(
+            f"UPDATE {f} AS f SET "
+            f"status = CASE WHEN f.status = %s THEN %s ELSE f.status END, "
+            f"fixed_at = CASE WHEN f.status = %s THEN NULL ELSE f.fixed_at END, "
+            f"last_seen = %s, value = t.value, area_code = t.area_code, year = %s "
+            f"FROM {t} AS t WHERE {match}",
+            [FindingStatus.FIXED, FindingStatus.OPEN, FindingStatus.FIXED, now, year],
+        )
+        # No longer found inside the area: fixed.
+        cur.execute(
+            f"UPDATE {f} SET status = %s, fixed_at = %s "
+            f"WHERE status IN (%s, %s) AND area_code >= %s AND area_code <= %s AND NOT EXISTS ("
+            f"SELECT 1 FROM {t} AS t WHERE t.rule_code = {f}.rule_code AND t.household_id = {f}.household_id "
+            f"AND t.member_key = {f}.member_key)",
+            [FindingStatus.FIXED, now, FindingStatus.OPEN, FindingStatus.CONFIRMED, lo, hi],
+        )
+        fixed = cur.rowcount
+        # New: open.
+        cur.execute(
+            f"INSERT INTO {f} (rule_code, household_id, member_id, member_key, area_code, value, year, status, "
+            f"confirmed_reason, first_seen, last_seen) "
+            f"SELECT t.rule_code, t.household_id, t.member_id, t.member_key, t.area_code, t.value, %s, %s, '', %s, %s "
+            f"FROM {t} AS t WHERE NOT EXISTS (SELECT 1 FROM {f} AS f WHERE {match})",
+            [year, FindingStatus.OPEN, now, now],
+        )
+        new = cur.rowcount
+        cur.execute(f"SELECT rule_code, COUNT(*) FROM {t} GROUP BY rule_code")
+        by_rule = dict(sorted(cur.fetchall()))
+        engine.drop_temporary(cur, TMP_FOUND)
+    counts = _status_counts(prefix)
+    return CheckRun(year=year, area=prefix, found=found, new=new, reopened=reopened, fixed=fixed,
+                    open=counts.get(FindingStatus.OPEN, 0), confirmed=counts.get(FindingStatus.CONFIRMED, 0),
+                    seconds=time.perf_counter() - t0, by_rule=by_rule)
+
+
+def _status_counts(prefix: str) -> dict:
+    qs = Finding.objects.within(prefix or None).values("status").annotate(n=Count("id"))
+    return {r["status"]: r["n"] for r in qs}
+
+
+def can_confirm(user, finding: Finding | None = None) -> bool:
+    """Administrator roles (市/县/乡镇/村级管理员, 系统管理员) of the finding's area, or a superuser."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    if user.role not in EDIT_ROLES or not user.area_id:
+        return False
+    return finding is None or finding.area_code.startswith(user.area_id)
+
+
+@transaction.atomic
+def confirm_finding(finding: Finding, *, user, reason: str) -> Finding:
+    """Mark a finding 核实无误 (the data is correct as recorded), with the reason and who confirmed it.
+
+    Raises ValidationError when the reason is blank or the finding is already fixed (nothing to confirm),
+    PermissionDenied when the user is not an administrator of the finding's area.
+    """
+    reason = (reason or "").strip()
+    if not can_confirm(user, finding):
+        raise PermissionDenied("只有本辖区的管理员可以核实疑点")
+    if not reason:
+        raise ValidationError({"reason": "请填写核实无误的理由"})
+    locked = Finding.objects.select_for_update().get(pk=finding.pk)
+    if locked.status == FindingStatus.FIXED:
+        raise ValidationError({"status": "该疑点已修正，无需核实"})
+    locked.status = FindingStatus.CONFIRMED
+    locked.confirmed_reason = reason
+    locked.confirmed_by = user
+    locked.confirmed_at = timezone.now()
+    locked.save(update_fields=["status", "confirmed_reason", "confirmed_by", "confirmed_at"])
+    return locked

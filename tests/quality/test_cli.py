@@ -1,0 +1,56 @@
+"""``xiaokang quality check`` and ``xiaokang quality export``."""
+
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from openpyxl import load_workbook
+
+from xiaokang.quality.models import Finding
+
+from .conftest import OTHER_VILLAGE
+
+D = dt.date
+
+
+def test_check_prints_counts_by_rule(b):
+    b.household(pairing_cadre="")
+    b.household(area=OTHER_VILLAGE, pairing_cadre="", head_birth=D(1971, 1, 1))
+    out, err = io.StringIO(), io.StringIO()
+    call_command("quality", "check", "--area", "430225", "--year", "2020", "--format", "json", stdout=out, stderr=err)
+    data = json.loads(out.getvalue())
+    assert data["run"]["found"] == 1 and data["run"]["area"] == "430225"
+    rules = {r["code"]: r for r in data["rules"]}
+    assert rules["Q24_NO_PAIRING_CADRE"]["open"] == 1 and len(rules) == 24
+    assert "发现 1 条" in err.getvalue()
+    out = io.StringIO()
+    call_command("quality", "check", "--format", "csv", stdout=out, stderr=io.StringIO())
+    line = next(x for x in out.getvalue().splitlines() if x.startswith("Q24_NO_PAIRING_CADRE"))
+    assert line.split(",")[-4:] == ["2", "2", "0", "0"]  # found, open, confirmed, fixed
+    out = io.StringIO()
+    call_command("quality", "check", stdout=out, stderr=io.StringIO())
+    assert "无帮扶责任人" in out.getvalue()
+
+
+def test_export_csv_with_bom_and_xlsx(b, tmp_path):
+    h = b.household(pairing_cadre="")
+    b.household(area=OTHER_VILLAGE, pairing_cadre="", head_birth=D(1971, 1, 1))
+    call_command("quality", "check", stdout=io.StringIO(), stderr=io.StringIO())
+    path = tmp_path / "q.csv"
+    call_command("quality", "export", "--out", str(path), "--area", "430225", "--status", "open",
+                 stderr=io.StringIO())
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    lines = raw.decode("utf-8-sig").splitlines()
+    assert len(lines) == 2 and h.household_number in lines[1] and "待处理" in lines[1]
+    xlsx = tmp_path / "q.xlsx"
+    call_command("quality", "export", "--out", str(xlsx), stderr=io.StringIO())
+    rows = list(load_workbook(xlsx).active.iter_rows(values_only=True))
+    assert rows[0][0] == "规则代码" and len(rows) == 3
+    assert Finding.objects.count() == 2
+    with pytest.raises(CommandError):
+        call_command("quality", "export", "--out", str(tmp_path / "q.txt"), stderr=io.StringIO())
+    with pytest.raises(CommandError):
+        call_command("quality", "check", "--area", "43a", stderr=io.StringIO())
