@@ -103,6 +103,17 @@ TEMPLATES = [
     },
 ]
 
+# Cached summaries (dashboard figures, list counts; xiaokang.core.cache), shared by the server's processes:
+# files under XIAOKANG_HOME/cache, so no cache server is needed on an intranet machine.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(HOME / "cache"),
+        "TIMEOUT": 600,
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    }
+}
+
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{HOME / 'xiaokang.sqlite3'}",
@@ -169,9 +180,32 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# ID numbers and mobile numbers are masked in every log record (xiaokang.core.logmask) on every handler:
+# the root console, and Django's own handlers (redefined here with the filter added).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "mask_personal": {"()": "xiaokang.core.logmask.MaskPersonalDataFilter"},
+        "require_debug_true": {"()": "django.utils.log.RequireDebugTrue"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}",
+                          "style": "{"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["mask_personal"]},
+        "django_console": {"level": "INFO", "class": "logging.StreamHandler",
+                           "filters": ["require_debug_true", "mask_personal"]},
+        "django.server": {"level": "INFO", "class": "logging.StreamHandler", "formatter": "django.server",
+                          "filters": ["mask_personal"]},
+        "mail_admins": {"level": "ERROR", "class": "django.utils.log.AdminEmailHandler",
+                        "filters": ["require_debug_false", "mask_personal"]},
+    },
+    "loggers": {
+        "django": {"handlers": ["django_console", "mail_admins"], "level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }

@@ -12,6 +12,7 @@ urlpatterns = [
     path("registry/", include("xiaokang.registry.urls")),
     path("exits/", include("xiaokang.exits.urls")),
     path("workflow/", include("xiaokang.workflow.urls")),
+    path("api/v1/", include("xiaokang.workflow.api_urls")),
     path("monitoring/", include("xiaokang.monitoring.urls")),
     path("imports/", include("xiaokang.imports.urls")),
     path("quality/", include("xiaokang.quality.urls")),

@@ -37,6 +37,15 @@ AREA_ADMIN_PERMISSIONS = {
         "evaluationsample": ("view",),
         "villageassessment": ("view",), "countyassessment": ("view",), "exitreason": ("view",),
     },
+    # Workflows, monitoring, data quality and import batches are worked on the pages (which enforce the
+    # steps' roles and levels); the admin shows them read-only.
+    "workflow": {"workflowinstance": ("view",), "steprecord": ("view",), "objection": ("view",),
+                 "changerequest": ("view",)},
+    "monitoring": {"householdevent": ("view", "add", "change"), "earlywarning": ("view",),
+                   "monitoringcase": ("view",), "incomecheck": ("view",), "casemeasure": ("view",),
+                   "consolidationclass": ("view",)},
+    "quality": {"finding": ("view",)},
+    "imports": {"importbatch": ("view",), "exportlog": ("view",)},
 }
 
 

@@ -34,7 +34,9 @@ class ScopedQuerySet(models.QuerySet):
         lookup = self.model.area_lookup
         if len(prefix) == 12:
             return self.filter(**{lookup: prefix})
-        return self.filter(**{f"{lookup}__startswith": prefix})
+        # A range on the code (prefix ≤ code ≤ prefix + 9…9) selects the same rows as a prefix match and,
+        # unlike LIKE 'prefix%' under a non-C collation, uses the column's b-tree index on PostgreSQL.
+        return self.filter(**{f"{lookup}__gte": prefix, f"{lookup}__lte": prefix + "9" * (12 - len(prefix))})
 
     def for_user(self, user):
         """Rows the user may see: everything for a superuser, else the user's jurisdiction, else none."""

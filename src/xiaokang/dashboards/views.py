@@ -6,8 +6,10 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
 from xiaokang.areas.models import Area, Level
+from xiaokang.core.cache import REGISTRY, cached
 from xiaokang.core.views import ScopedViewMixin, jurisdiction
 from xiaokang.policy.rules.household import MET, NOT_MET, UNASSESSABLE
+from xiaokang.quality.models import Finding
 
 from . import selectors
 
@@ -59,8 +61,11 @@ class DashboardView(ScopedViewMixin, TemplateView):
             area = self.scoped(Area).filter(code=code).first()
             if area is None:
                 raise Http404(_("不在管辖区域内"))
-        year = parse_year(self.request.GET.get("year"), None) or selectors.latest_assessed_year(area)
-        dash = selectors.dashboard(area, year)
+        # The figures are cached under the registry's data version (core.cache): recomputed after each change.
+        key = area.code if area is not None else ""
+        year = parse_year(self.request.GET.get("year"), None) or cached(
+            REGISTRY, f"dashboard-year:{key}", lambda: selectors.latest_assessed_year(area))
+        dash = cached(REGISTRY, f"dashboard:{key}:{year}", lambda: selectors.dashboard(area, year))
         root_prefix = root.code if root is not None else ""
         crumbs = []
         if area is not None and area != root:
@@ -80,6 +85,7 @@ class DashboardView(ScopedViewMixin, TemplateView):
             drillable=bool(dash.rows) and dash.child_level != Level.VILLAGE,
             verdict_rows=[(k, VERDICT_LABELS[k], dash.verdicts[k]) for k in selectors.VERDICT_ORDER],
             chart=chart, is_superuser=user.is_superuser,
+            quality=selectors.quality_counts(self.scoped(Finding).within(area), area),
         )
         return context
 

@@ -21,6 +21,7 @@ from django.db import connection, models, transaction
 from django.db.models.deletion import ProtectedError
 from django.utils import timezone
 
+from xiaokang.core.cache import REGISTRY, bump
 from xiaokang.areas.models import Area, AreaPopulation, Level
 from xiaokang.areas.services import import_zhuzhou
 from xiaokang.registry.models import Household, Income, Member
@@ -85,6 +86,9 @@ def wipe_demo_registry() -> int:
 
     The history rows of demo households, members and incomes (written only by edits after the load: the
     bulk insert writes none) go too, so that reused primary keys never inherit an old history."""
+    from xiaokang.workflow.demo import wipe_demo as wipe_demo_workflows
+
+    wipe_demo_workflows()  # generic relations: not reached by the cascade below
     demo = Household._base_manager.filter(is_demo=True).values("pk")
     for model, lookup in ((Household, "id__in"), (Member, "household_id__in"), (Income, "household_id__in")):
         history = model.history.model._base_manager.filter(**{lookup: demo})
@@ -168,6 +172,7 @@ def load_demo(seed: int = G.DEFAULT_SEED, scale: int = 1, counties=None, progres
     say = say or (lambda msg: None)
     result = LoadResult(seed, scale, sorted(counties) if counties else sorted(P.COUNTIES))
     with transaction.atomic():
+        bump(REGISTRY)  # bulk writes below send no signals
         import_zhuzhou()
         say("清除旧的演示数据……")
         wipe_demo_registry()
@@ -239,6 +244,9 @@ def load_demo(seed: int = G.DEFAULT_SEED, scale: int = 1, counties=None, progres
             if v.poor:
                 Area.objects.filter(code=v.code).update(village_exit_year=v.exit_year)
         _reset_sequences([Household, Member, Income])
+    from xiaokang.core.db import analyze
+
+    analyze("registry_household", "registry_member", "registry_income")  # fresh statistics for the planner
     result.seconds["total"] = (dt.datetime.now() - t0).total_seconds()
     return result
 
@@ -331,4 +339,8 @@ def assess_demo(years=P.YEARS, area: str = P.CITY, progress: bool = False) -> li
         it = tqdm(list(years), desc="年度评估", unit="年")
     for y in it:
         runs.append(run_household_assessment(y, area))
+    from xiaokang.core.db import analyze
+
+    analyze("registry_household", "registry_member", "registry_income", "policy_householdassessment",
+            "policy_assessmentreason")
     return runs

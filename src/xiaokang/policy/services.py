@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models.functions import Substr
 from django.utils import timezone
 
+from xiaokang.core.cache import REGISTRY, bump
 from xiaokang.core.scoping import area_prefix
 from xiaokang.registry.models import Household, Member
 
@@ -108,6 +109,7 @@ def run_household_assessment(year: int, area=None, params: Parameters | None = N
     rule_params = [HouseholdRuleParams.resolve(params, year, prov) for prov in provinces]  # fail before writing
     total = reasons_total = 0
     with transaction.atomic(), connection.cursor() as cur:
+        bump(REGISTRY)  # cached summaries (dashboard, list counts) are recomputed after this commits
         lo, hi = _range(prefix)
         cur.execute(
             f"DELETE FROM {AssessmentReason._meta.db_table} WHERE year = %s AND household_id IN "
@@ -173,3 +175,28 @@ REASON_ORDER = [
     "MED_NO_SERIOUS_ILLNESS_INSURANCE", "MED_UNKNOWN", "HOUSING_BEFORE_RENOVATION", "HOUSING_UNSAFE",
     "HOUSING_UNKNOWN", "WATER_QUANTITY", "WATER_QUALITY", "WATER_CONVENIENCE", "WATER_GUARANTEE", "WATER_UNKNOWN",
 ]
+
+
+def warm_up(years=range(2014, 2021)) -> int:
+    """Compile the one-household rule for ``years`` and every province in the registry's areas.
+
+    Compiling takes ~0.5 s per year; ``xiaokang serve`` calls this once in the server's parent process
+    so that the workers (forked after it) answer their first household page without compiling.
+    Years whose parameters are not confirmed are skipped. Returns the number of rules compiled.
+    """
+    from xiaokang.areas.models import Area
+
+    from .params import ParameterError
+
+    params = current_parameters()
+    provinces = sorted(set(Area.objects.filter(level="province").values_list("code", flat=True)))
+    n = 0
+    for province in provinces:
+        for year in years:
+            try:
+                p = HouseholdRuleParams.resolve(params, year, province)
+            except ParameterError:
+                continue
+            compiled_rule(p, "", connection.vendor, one_household=True)
+            n += 1
+    return n

@@ -38,10 +38,11 @@ def search(qs, q: str):
 
 def household_list(qs, *, q="", area="", poverty_status="", household_type="", main_cause="",
                    year: int, verdict=""):
-    """The filtered, annotated household list: head's name and ID, member count and the verdict of ``year``.
+    """The filtered household list, ordered by household number (ids and sort key only).
 
-    One SQL query per page (plus the paginator's count): the head, the verdict and the count are
-    subqueries, the village comes with ``select_related``.
+    Filters on the verdict of ``year`` when asked. A page's rows are annotated afterwards by
+    ``household_rows`` for that page's ids only, so the subqueries never run for the skipped rows of a
+    deep page (with a million households, OFFSET would otherwise evaluate them for every skipped row).
     """
     if area:
         qs = qs.within(area)
@@ -52,9 +53,23 @@ def household_list(qs, *, q="", area="", poverty_status="", household_type="", m
     if main_cause:
         qs = qs.filter(main_cause=main_cause)
     qs = search(qs, q)
+    assessment = HouseholdAssessment.objects.filter(household=OuterRef("pk"), year=year)
+    if verdict == NOT_ASSESSED:
+        qs = qs.filter(~Exists(assessment))
+    elif verdict:
+        qs = qs.filter(Exists(assessment.filter(verdict=verdict)))
+    return qs.order_by("household_number").values_list("id", flat=True)
+
+
+def household_rows(ids, *, year: int) -> list:
+    """Households ``ids`` (in that order) with head's name and ID, member count and the verdict of ``year``.
+
+    One SQL query: the head, the verdict and the count are subqueries, the village comes with
+    ``select_related``.
+    """
     head = Member.objects.filter(household=OuterRef("pk"), relation=codes.Relation.HEAD).order_by("pk")
     assessment = HouseholdAssessment.objects.filter(household=OuterRef("pk"), year=year)
-    qs = qs.annotate(
+    qs = Household.objects.filter(pk__in=list(ids)).annotate(
         head_name=Subquery(head.values("name")[:1]),
         head_id_number=Subquery(head.values("id_number")[:1]),
         verdict=Subquery(assessment.values("verdict")[:1]),
@@ -64,11 +79,8 @@ def household_list(qs, *, q="", area="", poverty_status="", household_type="", m
             .annotate(n=Count("pk")).values("n")[:1]
         ),
     )
-    if verdict == NOT_ASSESSED:
-        qs = qs.filter(verdict__isnull=True)
-    elif verdict:
-        qs = qs.filter(verdict=verdict)
-    return qs.select_related("area").order_by("household_number")
+    order = {pk: i for i, pk in enumerate(ids)}
+    return sorted(qs.select_related("area"), key=lambda h: order[h.pk])
 
 
 def counted_on(member: Member, ref: dt.date) -> bool:

@@ -13,9 +13,20 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xiaokang.core.cache import REGISTRY, bump
 from .models import HOUSEHOLD_HISTORY, Household
 
 NOT_EDITABLE = {"id", "version", "created_at", "updated_at", "is_demo"}
+
+
+class HouseholdLocked(Exception):
+    """The household is locked by an approval workflow (审批锁定, e.g. after county approval of its exit):
+    it changes only through an approved change request (变更申请, ``xiaokang.workflow``). HTTP 409."""
+
+    def __init__(self, household_id):
+        self.household_id = household_id
+        super().__init__(_("该户已审批锁定，不能直接修改；请提交变更申请（户档案页“变更申请”），"
+                           "经县级管理员批准后生效。"))
 
 
 class EditConflict(Exception):
@@ -30,10 +41,13 @@ class EditConflict(Exception):
 
 
 def update_household(household_id: int, changes: dict, expected_version: int, *, user=None,
-                     channel: str = "web") -> Household:
+                     channel: str = "web", allow_locked: bool = False) -> Household:
     """Apply ``changes`` (field name -> value; omitted fields are untouched) if the household is still at
     ``expected_version``; return the updated household (version + 1). Raises ``EditConflict`` (nothing
-    written) when it is not, ``Household.DoesNotExist`` when it does not exist."""
+    written) when it is not, ``Household.DoesNotExist`` when it does not exist, ``HouseholdLocked`` when an
+    approval workflow has locked it (``xiaokang.workflow.engine.is_locked``) — unless ``allow_locked`` (only
+    the workflow itself: 销号 and approved change requests)."""
+    from xiaokang.workflow.engine import is_locked
     bad = set(changes) & NOT_EDITABLE
     if bad:
         raise ValueError(f"不可修改的字段: {sorted(bad)}")
@@ -42,6 +56,8 @@ def update_household(household_id: int, changes: dict, expected_version: int, *,
         f = Household._meta.get_field(name)
         values[f.attname] = value
     with transaction.atomic():
+        if not allow_locked and is_locked(Household(pk=household_id)):
+            raise HouseholdLocked(household_id)
         updated = Household._base_manager.filter(pk=household_id, version=expected_version).update(
             **values, version=F("version") + 1, updated_at=timezone.now(),
         )
@@ -54,4 +70,5 @@ def update_household(household_id: int, changes: dict, expected_version: int, *,
         household._history_user = user if getattr(user, "is_authenticated", False) else None
         household._audit_channel = channel
         HOUSEHOLD_HISTORY.create_historical_record(household, "~")
+        bump(REGISTRY)  # a conditional UPDATE sends no post_save: cached summaries are renewed here
     return household

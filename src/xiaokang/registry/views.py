@@ -3,7 +3,6 @@
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Max
 from django.shortcuts import redirect
 from django.utils.translation import get_language
@@ -11,8 +10,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
-from xiaokang.accounts.models import can_edit_registry, can_view_full_id
+from xiaokang.accounts.models import Role, can_edit_registry, can_view_full_id
 from xiaokang.core.audit import Channel
+from xiaokang.core.cache import CachedCountPaginator
+from xiaokang.core.logmask import mask_phone
 from xiaokang.core.money import format_yuan
 from xiaokang.core.views import ScopedViewMixin
 from xiaokang.policy.models import HouseholdAssessment
@@ -22,7 +23,7 @@ from . import selectors
 from .forms import YEARS, HouseholdEditForm, HouseholdFilterForm
 from .idnumber import mask_id_number
 from .models import FullIdView, Household, Income, Member
-from .services import EditConflict, update_household
+from .services import EditConflict, HouseholdLocked, update_household
 
 PAGE_SIZE = 50
 INCOME_COLUMNS = ("wage", "business_income", "business_expenses", "property_income")
@@ -50,17 +51,39 @@ HOUSEHOLD_SECTIONS = [
 ]
 
 
+# Roles that see aggregates or public anonymised data only, never person-level pages (统计员, 爱心人士).
+AGGREGATE_ONLY_ROLES = frozenset({Role.STATISTICIAN, Role.DONOR})
+
+
+def may_see_person_data(user) -> bool:
+    """Whether the user may open person-level pages (household list and file, edit, full ID, workflows)."""
+    return user.is_authenticated and (user.is_superuser or user.role not in AGGREGATE_ONLY_ROLES)
+
+
+class PersonDataMixin(ScopedViewMixin):
+    """A scoped page with person-level data: 403 for statisticians and donors (they keep the dashboard)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not may_see_person_data(request.user):
+            raise PermissionDenied(_("您的角色（%(r)s）只能查看汇总数据，不能查看户、人信息")
+                                   % {"r": request.user.get_role_display()})
+        return super().dispatch(request, *args, **kwargs)
+
+
 def yes_no(value):
     if value is None:
         return _("未填写")
     return _("是") if value else _("否")
 
 
-def field_display(obj, name: str):
-    """(label, shown value) of a model field: choice labels, 是/否, — for blank."""
+def field_display(obj, name: str, mask_personal: bool = False):
+    """(label, shown value) of a model field: choice labels, 是/否, — for blank; the phone number masked
+    (138****5678) when ``mask_personal``."""
     f = obj._meta.get_field(name)
     value = getattr(obj, name)
-    if name == "other_causes":
+    if name == "phone" and mask_personal:
+        shown = mask_phone(value)
+    elif name == "other_causes":
         shown = "、".join(obj.other_cause_labels())
     elif f.choices:
         shown = getattr(obj, f"get_{name}_display")() if value not in (None, "") else ""
@@ -75,7 +98,7 @@ def yuan(fen):
     return format_yuan(fen, 0 if fen is None or fen % 100 == 0 else 2)
 
 
-class HouseholdListView(ScopedViewMixin, TemplateView):
+class HouseholdListView(PersonDataMixin, TemplateView):
     template_name = "registry/household_list.html"
 
     def get_context_data(self, **kwargs):
@@ -93,21 +116,22 @@ class HouseholdListView(ScopedViewMixin, TemplateView):
             poverty_status=data.get("poverty_status", ""), household_type=data.get("household_type", ""),
             main_cause=data.get("main_cause", ""), year=year, verdict=data.get("verdict", ""),
         )
-        page = Paginator(qs, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        page = CachedCountPaginator(qs, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        households = selectors.household_rows(list(page.object_list), year=year)
         rows = [{
             "household": h,
             "head_name": h.head_name or "—",
             "head_id": mask_id_number(h.head_id_number) or "—",
             "verdict": h.verdict,
             "verdict_label": VERDICT_LABELS.get(h.verdict, _("未评估")),
-        } for h in page.object_list]
+        } for h in households]
         params = self.request.GET.copy()
         params.pop("page", None)
         context.update(form=form, page=page, rows=rows, year=year, querystring=params.urlencode())
         return context
 
 
-class HouseholdDetailView(ScopedViewMixin, TemplateView):
+class HouseholdDetailView(PersonDataMixin, TemplateView):
     template_name = "registry/household_detail.html"
 
     def get_context_data(self, **kwargs):
@@ -152,10 +176,16 @@ class HouseholdDetailView(ScopedViewMixin, TemplateView):
                 "stored_verdict_label": VERDICT_LABELS.get(yf.stored.verdict, "") if yf.stored else "",
                 "criteria": [(label, dict(yf.criteria).get(c)) for c, label in criteria_labels],
             })
-        sections = [(title, [field_display(household, n) for n in names]) for title, names in HOUSEHOLD_SECTIONS]
+        # The phone number in full only for the roles that may see full ID numbers (county/town/village admins).
+        masked = not can_view_full_id(self.request.user)
+        sections = [(title, [field_display(household, n, masked) for n in names])
+                    for title, names in HOUSEHOLD_SECTIONS]
         ancestors = list(reversed(household.area.ancestors()))
+        from xiaokang.workflow.selectors import household_panel
+
         context.update(
-            history=household_history(household), can_edit=can_edit_registry(self.request.user),
+            workflow=household_panel(self.request.user, household),
+            history=household_history(household, mask_personal=masked), can_edit=can_edit_registry(self.request.user),
             can_view_full_id=can_view_full_id(self.request.user),
             household=household, sections=sections, members=member_rows, year_rows=year_rows,
             criteria_labels=[label for _c, label in criteria_labels],
@@ -170,11 +200,13 @@ HISTORY_TYPES = {"+": gettext_lazy("新建"), "~": gettext_lazy("修改"), "-": 
 HISTORY_LIMIT = 200
 
 
-def _shown(record, name):
+def _shown(record, name, mask_personal=False):
     """A historical value for the history table: masked ID numbers, choice labels, 是/否, — for blank."""
     value = getattr(record, name)
     if name == "id_number":
         return mask_id_number(value) or "—"
+    if name == "phone" and mask_personal:
+        return mask_phone(value) or "—"
     f = record._meta.get_field(name)
     if f.choices and value not in (None, ""):
         return dict(f.flatchoices).get(value, value)
@@ -183,7 +215,7 @@ def _shown(record, name):
     return "—" if value in (None, "") else value
 
 
-def household_history(household, limit=HISTORY_LIMIT):
+def household_history(household, limit=HISTORY_LIMIT, mask_personal=False):
     """The audit trail of one household's file: changes to the household, its members and incomes,
     newest first (time, user, channel, what, field, old → new). The caller has already scoped ``household``."""
     sources = [
@@ -202,7 +234,8 @@ def household_history(household, limit=HISTORY_LIMIT):
                 delta = rec.diff_against(old, excluded_fields=HISTORY_SKIP)
                 for c in delta.changes:
                     f = rec._meta.get_field(c.field)
-                    changes.append({"field": f.verbose_name, "old": _shown(old, c.field), "new": _shown(rec, c.field)})
+                    changes.append({"field": f.verbose_name, "old": _shown(old, c.field, mask_personal),
+                                    "new": _shown(rec, c.field, mask_personal)})
             previous[rec.id] = rec
             if rec.history_type == "~" and old is not None and not changes:
                 continue  # saved without a visible change
@@ -216,7 +249,7 @@ def household_history(household, limit=HISTORY_LIMIT):
     return entries[:limit]
 
 
-class HouseholdEditView(ScopedViewMixin, TemplateView):
+class HouseholdEditView(PersonDataMixin, TemplateView):
     """Edit the main fields of a household (乐观锁: the version read travels in a hidden field).
 
     404 outside the user's area, 403 for a role that may not edit, 409 (nothing written) when someone
@@ -233,7 +266,10 @@ class HouseholdEditView(ScopedViewMixin, TemplateView):
     def get(self, request, *args, **kwargs):
         household = self.get_household()
         form = HouseholdEditForm(instance=household, initial={"version": household.version})
-        return self.render_to_response(self.get_context_data(form=form, household=household))
+        from xiaokang.workflow.engine import is_locked
+
+        extra = {"conflict": str(HouseholdLocked(household.pk)), "locked": True} if is_locked(household) else {}
+        return self.render_to_response(self.get_context_data(form=form, household=household, **extra))
 
     def post(self, request, *args, **kwargs):
         household = self.get_household()
@@ -252,10 +288,13 @@ class HouseholdEditView(ScopedViewMixin, TemplateView):
         except EditConflict as exc:
             return self.render_to_response(
                 self.get_context_data(form=form, household=household, conflict=str(exc)), status=409)
+        except HouseholdLocked as exc:
+            return self.render_to_response(
+                self.get_context_data(form=form, household=household, conflict=str(exc), locked=True), status=409)
         return redirect("household_detail", pk=household.pk)
 
 
-class FullIdNumberView(ScopedViewMixin, TemplateView):
+class FullIdNumberView(PersonDataMixin, TemplateView):
     """Display one member's full ID number (POST only), for county/town/village admins of the area;
     every display is logged (``FullIdView``: who, when, which member)."""
 

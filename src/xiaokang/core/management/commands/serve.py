@@ -29,7 +29,10 @@ class Command(BaseCommand):
         workers = opts["workers"] or multiprocessing.cpu_count() * 2 + 1
         options = {
             "bind": opts["bind"], "workers": workers, "threads": opts["threads"], "worker_class": "gthread",
-            "accesslog": "-", "timeout": 120, "preload_app": False,
+            "accesslog": "-", "timeout": 120,
+            # The application is loaded (and the household rule compiled) once in the parent process,
+            # before the workers are forked: no worker compiles on its first household page.
+            "preload_app": True,
         }
 
         class App(BaseApplication):
@@ -38,8 +41,17 @@ class Command(BaseCommand):
                     self.cfg.set(k, v)
 
             def load(self):
+                from django.db import connections
+
                 from xiaokang.wsgi import application
 
+                try:
+                    from xiaokang.policy.services import warm_up
+
+                    warm_up()
+                except Exception as exc:  # noqa: BLE001 — an empty or unmigrated database still serves
+                    print(f"（未预编译评估规则：{exc}）")
+                connections.close_all()  # never share a database connection with the forked workers
                 return application
 
         self.stdout.write(f"xiaokang 正在服务：http://{opts['bind']}/  （Ctrl+C 停止）")

@@ -8,8 +8,10 @@ Sets up a complete demonstration on an empty (or earlier demo) database, every s
 4. create the demo users (password: ``XIAOKANG_DEMO_PASSWORD`` or ``xiaokang-demo-2020``);
 5. enter, as an administrator, Hunan's 2017 and 2018 exit standards (3335, 3535), which are
    unconfirmed and not shipped: the 2017/2018 assessments work only because of this entry;
-6. assess every household for 2014–2020 and print the per-county summary for 2014 and 2020;
-7. unless ``--no-serve``, start the web server (``xiaokang serve``).
+6. assess every household for 2014–2020, the poor villages and the counties' 2017 evaluation;
+7. open household exits at different steps, record monitoring events, warnings and cases, seed a few
+   data errors and run the data-quality checks; print the per-county summary for 2014 and 2020;
+8. unless ``--no-serve``, start the web server (``xiaokang serve``).
 """
 
 from __future__ import annotations
@@ -74,30 +76,30 @@ class Command(BaseCommand):
         started = dt.datetime.now()
         out = self.stdout
 
-        out.write("1/6 数据库迁移（migrate）……")
+        out.write("1/7 数据库迁移（migrate）……")
         call_command("migrate", interactive=False, verbosity=0)
 
-        out.write("2/6 载入株洲市区划……")
+        out.write("2/7 载入株洲市区划……")
         from xiaokang.areas.services import import_zhuzhou
 
         out.write("    " + import_zhuzhou().summary())
 
-        out.write(f"3/6 生成演示建档立卡数据（种子 {opts['seed']}，规模 ×{opts['scale']}）……")
+        out.write(f"3/7 生成演示建档立卡数据（种子 {opts['seed']}，规模 ×{opts['scale']}）……")
         result = L.load_demo(opts["seed"], opts["scale"], counties, progress=progress,
                              say=lambda m: out.write("    " + m))
         out.write(f"    村 {result.villages:,}（贫困村 {result.poor_villages}），户 {result.households:,}，"
                   f"成员 {result.members:,}，年度收入 {result.incomes:,}；用时 {result.seconds['total']:.1f} 秒")
 
-        out.write("4/6 创建演示用户……")
+        out.write("4/7 创建演示用户……")
         users = L.create_demo_users()
         admin_user = next(u for du, u in users if du.username == "admin")
 
-        out.write("5/6 录入演示参数（湖南 2017、2018 年脱贫标准，未经核实）……")
+        out.write("5/7 录入演示参数（湖南 2017、2018 年脱贫标准，未经核实）……")
         for pv in L.enter_demo_parameters(entered_by=admin_user):
             out.write(f"    {pv.name} 省 {pv.province} 自 {pv.effective_from:%Y-%m-%d}：{pv.value} {pv.unit}"
                       f"（{pv.status}；{pv.source}）")
 
-        out.write("6/6 年度贫困户退出评估 2014–2020……")
+        out.write("6/7 年度贫困户退出评估 2014–2020……")
         t = dt.datetime.now()
         runs = L.assess_demo(P.YEARS, P.CITY, progress=progress)
         out.write(f"    评估 {sum(r.households for r in runs):,} 户次，用时 {(dt.datetime.now() - t).total_seconds():.1f} 秒")
@@ -107,6 +109,17 @@ class Command(BaseCommand):
         out.write(f"    贫困村退出评估 {sum(r.assessed for r in village_runs):,} 村次")
         county_runs = assess_demo_counties(P.COUNTY_EVALUATION_YEARS, P.CITY)
         out.write(f"    贫困县摘帽评估 {sum(r.assessed for r in county_runs):,} 县次（含专项评估抽样，虚构）")
+        out.write("7/7 审批流程、防返贫监测与疑点数据示例……")
+        from xiaokang.monitoring.demo import load_demo as load_monitoring
+        from xiaokang.quality.demo import load_demo as load_quality
+        from xiaokang.workflow.demo import load_demo as load_workflows
+
+        exits = load_workflows(user=admin_user)
+        out.write(f"    贫困户退出审批 {len(exits)} 户（停在不同环节，含一条未处理的异议）")
+        monitoring = load_monitoring(2020, P.CITY)
+        out.write(f"    监测事件 {monitoring['events']:,}，预警 {monitoring['warnings']:,}，监测对象 {monitoring['cases']}")
+        quality = load_quality(2020, P.CITY)
+        out.write(f"    疑点数据 {quality.open:,} 条待核实（演示中故意留下的错误），检查用时 {quality.seconds:.1f} 秒")
         self.print_summaries((2014, 2020))
 
         out.write("")

@@ -1,0 +1,129 @@
+"""Cached summaries keyed by the data version (汇总缓存).
+
+Dashboard figures and list counts over a million households take seconds to compute and change only when
+the registry or the assessments change. ``cached(topic, key, compute)`` keeps a result in Django's cache
+under the topic's current *data version*; ``bump(topic)`` moves the version on after the writing
+transaction commits, so the next read computes afresh — in every server process, because the version
+lives in the database (``core.DataVersion``), one primary-key read per request.
+
+Who bumps ``registry`` (households, members, incomes, assessments):
+- every ORM save or delete of those models (signals below: admin, forms, services that call ``save``);
+- the bulk writers that bypass ``save`` call ``bump("registry")`` themselves: ``update_household``,
+  the assessment runs, the demo loader and the import's apply step.
+A ``CACHE_SECONDS`` expiry bounds staleness if a writer is ever missed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from django.core.cache import cache
+from django.db import connection, transaction
+
+REGISTRY = "registry"
+CACHE_SECONDS = 600
+
+
+def version(topic: str = REGISTRY) -> int:
+    from .models import DataVersion
+
+    row = DataVersion.objects.filter(name=topic).values_list("version", flat=True).first()
+    return row or 0
+
+
+def _bump_now(topic: str) -> None:
+    from django.db.models import F
+
+    from .models import DataVersion
+
+    if not DataVersion.objects.filter(name=topic).update(version=F("version") + 1):
+        DataVersion.objects.get_or_create(name=topic, defaults={"version": 1})
+
+
+def bump(topic: str = REGISTRY) -> None:
+    """Move the topic's version on once the current transaction commits (at once outside one).
+
+    Called many times in one transaction (a signal per saved row), it registers a single callback;
+    a rolled-back transaction drops it with the transaction's other callbacks.
+    """
+    if connection.in_atomic_block and any(getattr(entry[1], "xk_bump", None) == topic and not entry[1].done
+                                          for entry in connection.run_on_commit):
+        return
+
+    def run():
+        run.done = True
+        _bump_now(topic)
+
+    run.done = False
+    run.xk_bump = topic
+    transaction.on_commit(run)
+
+
+def cached(topic: str, key: str, compute, seconds: int = CACHE_SECONDS, wait: float = 60.0):
+    """``compute()``'s result for ``key`` under the topic's current version (computed once per version).
+
+    The cache is shared by the server's processes (``CACHES`` in settings: files under XIAOKANG_HOME).
+    When many requests miss at once, one computes while the others wait for its result (up to ``wait``
+    seconds, then they compute themselves), so a cold dashboard is computed once, not once per request.
+    """
+    database = connection.settings_dict.get("NAME") or ""
+    digest = hashlib.sha1(f"{connection.vendor}:{database}:{key}".encode()).hexdigest()
+    full = f"xk:{topic}:{version(topic)}:{digest}"
+    value = cache.get(full)
+    if value is not None:
+        return value
+    lock = full + ":computing"
+    if not cache.add(lock, 1, timeout=int(wait) + 60):
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            value = cache.get(full)
+            if value is not None:
+                return value
+    try:
+        value = compute()
+        cache.set(full, value, seconds)
+    finally:
+        cache.delete(lock)
+    return value
+
+
+def connect_signals() -> None:
+    """Bump ``registry`` on every ORM save/delete of the registry and assessment models."""
+    from django.db.models.signals import post_delete, post_save
+
+    from xiaokang.policy.models import HouseholdAssessment
+    from xiaokang.registry.models import Household, Income, Member
+
+    def on_change(sender, **kwargs):
+        bump(REGISTRY)
+
+    for model in (Household, Member, Income, HouseholdAssessment):
+        post_save.connect(on_change, sender=model, weak=False, dispatch_uid=f"xk-cache-{model._meta.label}-save")
+        post_delete.connect(on_change, sender=model, weak=False, dispatch_uid=f"xk-cache-{model._meta.label}-delete")
+
+
+class CachedCountPaginator:
+    """A Django ``Paginator`` whose ``count`` is cached under the registry's data version.
+
+    The key is the queryset's SQL with its parameters (so each filter and jurisdiction has its own count);
+    counting a city's million households then happens once per data version, not on every page view.
+    """
+
+    def __new__(cls, object_list, per_page, topic: str = REGISTRY, **kwargs):
+        from django.core.paginator import Paginator
+        from django.utils.functional import cached_property
+
+        class _Paginator(Paginator):
+            @cached_property
+            def count(self):
+                from django.core.exceptions import EmptyResultSet
+
+                try:
+                    sql, params = self.object_list.query.sql_with_params()
+                except EmptyResultSet:  # .none(): nothing to count
+                    return 0
+                return cached(topic, f"count:{sql}:{params!r}", self.object_list.count)
+
+        return _Paginator(object_list, per_page, **kwargs)

@@ -1,0 +1,57 @@
+"""Cached summaries are recomputed after every committed registry change (xiaokang.core.cache)."""
+
+import pytest
+from django.urls import reverse
+
+from xiaokang.core import cache as C
+from xiaokang.registry.services import update_household
+
+import sample_data as sample
+
+pytestmark = pytest.mark.django_db
+
+
+def test_cached_value_is_computed_once_per_version(django_capture_on_commit_callbacks):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    assert C.cached(C.REGISTRY, "k", compute) == 1
+    assert C.cached(C.REGISTRY, "k", compute) == 1  # from the cache
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        C.bump(C.REGISTRY)
+        C.bump(C.REGISTRY)  # once per transaction
+    assert len(callbacks) == 1 and C.version() == 1
+    assert C.cached(C.REGISTRY, "k", compute) == 2
+
+
+def test_bump_waits_for_the_commit(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        C.bump(C.REGISTRY)
+    assert C.version() == 0  # not committed: nothing moved
+
+
+def test_every_kind_of_registry_write_moves_the_version(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        data = sample.build()  # ORM saves (signals)
+    v = C.version()
+    assert v >= 1
+    with django_capture_on_commit_callbacks(execute=True):
+        update_household(data.h1.pk, {"phone": "13800000000"}, data.h1.version)  # conditional UPDATE
+    assert C.version() == v + 1
+    with django_capture_on_commit_callbacks(execute=True):
+        sample.assess(2020)  # INSERT … SELECT
+    assert C.version() == v + 2
+
+
+def test_household_list_count_follows_a_new_household(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        data = sample.build()
+    client.force_login(sample.make_user("city", data.zz))
+    url = reverse("household_list")
+    assert client.get(url, {"year": 2020}).context["page"].paginator.count == 5
+    with django_capture_on_commit_callbacks(execute=True):
+        sample.household("YL0099", data.yl_b)
+    assert client.get(url, {"year": 2020}).context["page"].paginator.count == 6
