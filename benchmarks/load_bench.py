@@ -3,7 +3,7 @@
     # once: a PostgreSQL database with ~1,000,000 households (the demo ×21), assessed 2014–2020 (~10 min)
     .venv/bin/python benchmarks/load_bench.py --prepare
     # then: start the production server (gunicorn, ``xiaokang serve``) on loopback and load it for 60 s
-    .venv/bin/python benchmarks/load_bench.py [--clients 50] [--seconds 60] [--workers 5] [--threads 4]
+    .venv/bin/python benchmarks/load_bench.py [--clients 50] [--seconds 60] [--workers 5] [--threads 4] [--warmup 20]
 
 Environment: ``LOAD_DATABASE_URL`` (default postgres://postgres@127.0.0.1:5432/xiaokang_load). Each client
 logs in as ``demo_city`` (株洲市 4302: the whole registry in scope), then loops for the duration, picking at
@@ -137,6 +137,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=5)
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--warmup", type=int, default=20, help="seconds of unmeasured warm-up with 10 clients")
     args = ap.parse_args()
     url = os.environ.get("LOAD_DATABASE_URL", DEFAULT_URL)
     home = str(Path(os.environ.get("LOAD_HOME", "/tmp/xiaokang-load-home")))
@@ -156,9 +157,16 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.5)
-        # warm-up: one client, a few requests of each kind (first-request imports, compiled rule cache)
+        # warm-up (not measured): 10 clients for --warmup seconds, so every worker has imported its
+        # modules and the cached summaries exist (steady state, as on a server that has been running)
         results, lock = [], threading.Lock()
-        run_client("127.0.0.1", args.port, ids, time.perf_counter() + 5, [], lock, 0)
+        warm_until = time.perf_counter() + args.warmup
+        warmers = [threading.Thread(target=run_client, args=("127.0.0.1", args.port, ids, warm_until, [], lock, 1000 + i))
+                   for i in range(10)]
+        for t in warmers:
+            t.start()
+        for t in warmers:
+            t.join()
         until = time.perf_counter() + args.seconds
         threads = [threading.Thread(target=run_client, args=("127.0.0.1", args.port, ids, until, results, lock, i + 1))
                    for i in range(args.clients)]

@@ -62,19 +62,24 @@ def _where(table: str, columns, prefix: str) -> tuple[str, list]:
     return "", []
 
 
-def write_snapshot(out, area=None, chunk_rows: int = CHUNK_ROWS, facts_years=()) -> list[SnapshotFile]:
+def write_snapshot(out, area=None, chunk_rows: int = CHUNK_ROWS, facts_years=(),
+                   monitoring: bool = False) -> list[SnapshotFile]:
     """Write every table (rows inside ``area``, or all) as ``out/<table>.parquet``. Returns the files.
 
     ``facts_years``: also write ``policy_household_year.parquet``, the pre-grouped household-year facts
     of the household rule (``policy.rules.household.household_year_facts``) for each year, computed in
     the registry database with each province's parameters; ``assess_pregrouped`` reads them.
     Raises ParameterUnconfirmed when a year's parameters are not confirmed.
+    ``monitoring``: also write the monitoring tables (``policy.schema.MONITORING_TABLES``: events, warnings,
+    cases), which the warning and consolidation-class rules read.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     prefix = area_prefix(area)
     written = []
-    for _key, (table, schema) in ALL_TABLES.items():
+    from xiaokang.policy.schema import MONITORING_TABLES
+
+    for _key, (table, schema) in {**ALL_TABLES, **(MONITORING_TABLES if monitoring else {})}.items():
         names = list(schema.names)
         where, params = _where(table, names, prefix)
         sql = f"SELECT {', '.join(chr(34) + n + chr(34) for n in names)} FROM {table}{where} ORDER BY 1"

@@ -136,3 +136,91 @@ ALL_TABLES = {**TABLES, **EXIT_TABLES}
 def all_unbound_tables() -> dict:
     """``unbound_tables`` plus the area and exit tables (the village and county rules read these)."""
     return {key: ibis.table(schema, name=name) for key, (name, schema) in ALL_TABLES.items()}
+
+
+# --- Data-quality checks (xiaokang.quality): the registry columns the cleaning rules read. ------------
+# Same tables as ``TABLES`` with more columns; kept apart so the household rule and snapshots are unchanged.
+
+QUALITY_HOUSEHOLD = ibis.schema({
+    "id": "int64",
+    "household_number": "string",
+    "area_code": "string",
+    "household_type": "string",
+    "main_cause": "string",
+    "other_causes": "string",
+    "identified_year": "int64",
+    "farmland_mu": "float64",
+    "pairing_cadre": "string",
+})
+
+QUALITY_MEMBER = ibis.schema({
+    "id": "int64",
+    "household_id": "int64",
+    "document_type": "string",
+    "id_number": "string",
+    "sex": "string",
+    "birth_date": "date",
+    "relation": "string",
+    "schooling_status": "string",
+    "health_status": "string",
+    "disability_grade": "string",
+    "labour_capacity": "string",
+    "work_months": "int64",
+    "on_dibao": "boolean",
+    "entered_on": "date",
+    "left_on": "date",
+})
+
+QUALITY_TABLES = {
+    "household": ("registry_household", QUALITY_HOUSEHOLD),
+    "member": ("registry_member", QUALITY_MEMBER),
+    "income": ("registry_income", INCOME),
+}
+
+
+def quality_unbound_tables() -> dict:
+    """Unbound Ibis tables for the data-quality rules (``xiaokang.quality.rules``)."""
+    return {key: ibis.table(schema, name=name) for key, (name, schema) in QUALITY_TABLES.items()}
+
+
+# --- Return-to-poverty monitoring (xiaokang.monitoring): recorded events, warnings, cases. -------------
+# Kept out of ``TABLES`` and ``ALL_TABLES``; ``exits.snapshot.write_snapshot(..., monitoring=True)`` writes them.
+
+HOUSEHOLD_EVENT = ibis.schema({
+    "id": "int64",
+    "household_id": "int64",
+    "member_id": "int64",
+    "area_code": "string",
+    "kind": "string",
+    "occurred_on": "date",
+    "amount_fen": "int64",
+})
+
+MONITORING_WARNING = ibis.schema({
+    "id": "int64",
+    "household_id": "int64",
+    "area_code": "string",
+    "year": "int64",
+    "kind": "string",
+    "status": "string",
+})
+
+MONITORING_CASE = ibis.schema({
+    "id": "int64",
+    "household_id": "int64",
+    "area_code": "string",
+    "status": "string",
+    "opened_on": "date",
+    "eliminated_on": "date",
+})
+
+MONITORING_TABLES = {
+    "event": ("monitoring_householdevent", HOUSEHOLD_EVENT),
+    "warning": ("monitoring_warning", MONITORING_WARNING),
+    "case": ("monitoring_monitoringcase", MONITORING_CASE),
+}
+
+def monitoring_unbound_tables() -> dict:
+    """``unbound_tables`` plus the monitoring tables (the warning and consolidation-class rules read these)."""
+    tables = {**TABLES, **MONITORING_TABLES}
+    return {key: ibis.table(schema, name=name) for key, (name, schema) in tables.items()}
