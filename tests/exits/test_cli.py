@@ -46,3 +46,13 @@ def test_assess_counties_csv_and_unconfirmed_year(data):
 def test_households_remain_the_default(data):
     text = assess("--year", "2019", "--area", COUNTY)
     assert "2019 年贫困户退出评估汇总" in text
+
+
+def test_snapshot_command_writes_facts_and_monitoring_tables(data, tmp_path):
+    out = io.StringIO()
+    call_command("snapshot", "--out", str(tmp_path), "--facts-year", "2019", "--monitoring", stdout=out)
+    names = {p.stem for p in tmp_path.glob("*.parquet")}
+    assert {"registry_household", "policy_household_year", "monitoring_warning"} <= names
+    assert "policy_household_year: 1 行" in out.getvalue()  # the one household identified by 2019
+    with pytest.raises(CommandError, match="2017"):  # unconfirmed standard, not entered here
+        call_command("snapshot", "--out", str(tmp_path), "--facts-year", "2017", stdout=io.StringIO())

@@ -1,4 +1,5 @@
-"""xiaokang snapshot --out DIR [--area CODE] [--facts-year Y …]: the registry as Parquet files for DuckDB/Spark."""
+"""xiaokang snapshot --out DIR [--area CODE] [--facts-year Y …] [--monitoring]: the registry as Parquet files
+for DuckDB and Spark."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -14,6 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--area", default="", help="区划代码（2/4/6/9/12 位），默认全部")
         parser.add_argument("--facts-year", type=int, nargs="*", default=[], dest="facts_years",
                             help="同时写出这些年度的户成员汇总（policy_household_year.parquet）")
+        parser.add_argument("--monitoring", action="store_true", help="同时写出防返贫监测的事件、预警和监测对象")
 
     def handle(self, *args, **opts):
         code = opts["area"].strip()
@@ -22,7 +24,8 @@ class Command(BaseCommand):
         from xiaokang.policy.params import ParameterError
 
         try:
-            files = write_snapshot(opts["out"], code or None, facts_years=opts["facts_years"])
+            files = write_snapshot(opts["out"], code or None, facts_years=opts["facts_years"],
+                                   monitoring=opts["monitoring"])
         except ParameterError as exc:
             raise CommandError(str(exc)) from exc
         for f in files:
