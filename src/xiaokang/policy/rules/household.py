@@ -136,10 +136,11 @@ def _count_true(flag):
 
 
 def _all(*criteria):
-    """Three-valued AND: false if any is false, else null if any is null, else true."""
-    any_false = ibis.or_(*[~c.fill_null(True) for c in criteria])
-    any_null = ibis.or_(*[c.isnull() for c in criteria])
-    return ibis.cases((any_false, False), (any_null, _null("boolean")), else_=True)
+    """Three-valued AND: false if any is false, else null if any is null, else true.
+
+    This is SQL's own ``AND`` (ISO SQL three-valued logic, as in SQLite, PostgreSQL, DuckDB and Spark),
+    which engines evaluate far faster than the equivalent CASE over null tests."""
+    return ibis.and_(*criteria)
 
 
 def assess_households(tables: dict, p: HouseholdRuleParams, area_prefix: str = "",
@@ -333,10 +334,9 @@ def _criteria(w, has_income, p: HouseholdRuleParams):
     water_ok = _all(quantity_ok, quality_ok, convenience_ok, guarantee_ok)
 
     criteria = [income_ok, food_ok, edu_ok, med_ok, housing_ok, water_ok]
-    any_false = ibis.or_(*[~c.fill_null(True) for c in criteria])
-    any_null = ibis.or_(*[c.isnull() for c in criteria])
+    all_met = _all(*criteria)  # false if any criterion is false, else null if any is unknown
     verdict = ibis.cases(
-        (~computable, UNASSESSABLE), (any_false, NOT_MET), (any_null, UNASSESSABLE), else_=MET,
+        (~computable, UNASSESSABLE), (all_met.isnull(), UNASSESSABLE), (all_met, MET), else_=NOT_MET,
     )
     wide = w.select(
         household_id=w.id,
