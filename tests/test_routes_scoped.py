@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from xiaokang.core.admin import AREA_ADMIN_PERMISSIONS, ScopedModelAdmin
 
 import sample_data as sample  # tests/sample_data.py (tests/ is on sys.path via its conftest)
+from workflow.routes import OUT_OF_AREA as WORKFLOW_OUT_OF_AREA  # tests/workflow/routes.py
 
 PUBLIC = "public"
 ADMIN = "admin"
@@ -35,6 +36,41 @@ ROUTES = {
     "village_exit_detail": (SCOPED, "ScopedViewMixin.get_scoped_object; 404 here and in tests/exits/test_views.py"),
     "county_exit_list": (SCOPED, "ScopedViewMixin.scoped(CountyAssessment); tests/exits/test_views.py"),
     "county_exit_detail": (SCOPED, "ScopedViewMixin.get_scoped_object; 404 here and in tests/exits/test_views.py"),
+    "monitoring_object_list": (SCOPED, "ScopedViewMixin.scoped(MonitoringCase); tests/monitoring/test_views.py"),
+    "warning_inbox": (SCOPED, "ScopedViewMixin.scoped(EarlyWarning); tests/monitoring/test_views.py"),
+    "warning_verify": (SCOPED, "POST; get_scoped_object(EarlyWarning) + workflow roles; 404 here"),
+    "warning_dismiss": (SCOPED, "POST; get_scoped_object(EarlyWarning) + edit roles; 404 here"),
+    "monitoring_case_detail": (SCOPED, "get_scoped_object(MonitoringCase); 404 here and in tests/monitoring"),
+    "monitoring_case_step": (SCOPED, "POST; get_scoped_object(MonitoringCase) + workflow roles; 404 here"),
+    "monitoring_case_measure": (SCOPED, "POST; get_scoped_object(MonitoringCase) + edit roles; 404 here"),
+    "monitoring_case_income_check": (SCOPED, "POST; get_scoped_object(MonitoringCase) + edit roles; 404 here"),
+    "monitoring_case_eliminate": (SCOPED, "POST; get_scoped_object(MonitoringCase) + workflow roles; 404 here"),
+    "consolidation_classes": (SCOPED, "ScopedViewMixin.scoped(ConsolidationClass); tests/monitoring/test_views.py"),
+    "event_list": (SCOPED, "scoped(HouseholdEvent); POST looks the household up with get_scoped_object (404 "
+                           "outside); tests/monitoring/test_views.py"),
+    # workflow (tests/workflow/test_web.py): PersonDataMixin (ScopedViewMixin; 403 for statistician/donor)
+    "workflow_list": (SCOPED, "scoped(WorkflowInstance); bulk POST takes only scoped ids (else 404)"),
+    "workflow_start_exit": (SCOPED, "get_scoped_object(Household); 404 here"),
+    "workflow_step": (SCOPED, "get_scoped_object(WorkflowInstance); 404 here"),
+    "workflow_objection": (SCOPED, "get_scoped_object(WorkflowInstance); 404 here"),
+    "workflow_objection_resolve": (SCOPED, "get_scoped_object(Objection); 404 here"),
+    "change_request_list": (SCOPED, "scoped(ChangeRequest)"),
+    "change_request_create": (SCOPED, "get_scoped_object(Household) + village/town admin; 404 here"),
+    "change_request_detail": (SCOPED, "get_scoped_object(ChangeRequest); 404 here"),
+    "api_workflow_detail": (SCOPED, "JSON; get_scoped_object(WorkflowInstance); 404 here"),
+    "api_workflow_step": (SCOPED, "JSON; get_scoped_object(WorkflowInstance); 404 here"),
+    # imports (tests/imports/test_views_imports.py): upload roles 403 for others; batches by their area_code
+    "import_batch_list": (SCOPED, "scoped(ImportBatch) + upload roles"),
+    "import_upload": (SCOPED, "upload roles; the batch carries the uploader's area (rows outside it are errors)"),
+    "import_batch_detail": (SCOPED, "get_scoped_object(ImportBatch); 404 here"),
+    "import_batch_apply": (SCOPED, "POST; get_scoped_object(ImportBatch); 404 here"),
+    "import_batch_errors": (SCOPED, "get_scoped_object(ImportBatch); 404 here"),
+    "import_export": (SCOPED, "Household.objects.for_user (imports.export.prepare); 403 statistician/donor"),
+    # quality (tests/quality/test_views.py): Finding.objects.for_user; statisticians/donors get counts only
+    "quality_findings": (SCOPED, "scoped(Finding); ?area= narrows inside the jurisdiction"),
+    "quality_confirm": (SCOPED, "POST; get_scoped_object(Finding) + admin roles of the area; 404 here"),
+    "quality_export": (SCOPED, "scoped(Finding); counts only for statistician/donor"),
+    "quality_run": (SCOPED, "POST; admin roles; run_checks(user=) refuses an area outside the jurisdiction"),
 }
 # Every route of the admin site: ScopedModelAdmin (tests/test_admin_scoping.py), or one of the admins below
 # that area administrators have no permission for (users, groups, login-throttling records: superusers only).
@@ -141,7 +177,30 @@ OUT_OF_AREA = {
     "village_exit_detail": lambda d: _exits()["village_exit_detail"](d),
     "county_exit_detail": lambda d: _exits()["county_exit_detail"](d),
     "dashboard drill-down": lambda d: ("get", reverse("dashboard"), {"area": "430224"}),
+    **{name: (lambda name: lambda d: __import__("monitoring.scoping", fromlist=["request"]).request(d, name))(name)
+       for name in ("warning_verify", "warning_dismiss", "monitoring_case_detail", "monitoring_case_step",
+                    "monitoring_case_measure", "monitoring_case_income_check", "monitoring_case_eliminate")},
+    **WORKFLOW_OUT_OF_AREA,
+    **{f"import_batch_{k}": (lambda k, m: lambda d: (m, reverse(f"import_batch_{k}", args=[_chaling_batch().pk]), {}))(
+        k, m) for k, m in (("detail", "get"), ("apply", "post"), ("errors", "get"))},
+    "quality_confirm": lambda d: ("post", reverse("quality_confirm", args=[_chaling_finding(d).pk]), {"reason": "核实"}),
 }
+
+
+def _chaling_finding(d):
+    from django.utils import timezone
+
+    from xiaokang.quality.models import Finding
+
+    now = timezone.now()
+    return Finding.objects.create(rule_code="Q24_NO_PAIRING_CADRE", household=d.h4, area_code=d.h4.area_id,
+                                  year=2020, first_seen=now, last_seen=now)
+
+
+def _chaling_batch():
+    from xiaokang.imports.models import ImportBatch
+
+    return ImportBatch.objects.create(file_name="茶陵.csv", sha256="0" * 64, area_code="430224", status="validated")
 
 
 @pytest.mark.parametrize("route", sorted(OUT_OF_AREA))

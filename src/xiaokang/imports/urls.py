@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from . import views
+
+urlpatterns = [
+    path("", views.batch_list, name="import_batch_list"),
+    path("upload/", views.upload, name="import_upload"),
+    path("batches/<int:pk>/", views.batch_detail, name="import_batch_detail"),
+    path("batches/<int:pk>/apply/", views.batch_apply, name="import_batch_apply"),
+    path("batches/<int:pk>/errors/", views.error_report, name="import_batch_errors"),
+    path("export/", views.export, name="import_export"),
+]

@@ -1,0 +1,275 @@
+"""Import services (导入): what the web upload, the CLI and (later) the API call.
+
+    stage(file, user, partial=False, *, file_name=None, area_code=None, channel="web", reimport=False)
+        -> ImportBatch                 # store the file, status "uploaded"
+    validate(batch) -> ImportBatch     # read + check; status "validated", or "failed" with errors
+    apply(batch, user=None, *, dry_run=False) -> ImportBatch
+                                       # one transaction; status "applied" (or "failed"); raises ImportRefused
+    error_report(batch) -> Path | None # the error workbook (original rows + 错误原因), when there were errors
+
+``file`` is a path or a file-like object (a Django ``UploadedFile``); ``area_code`` defaults to the user's
+area (a superuser without area: everything). All-or-nothing by default: any error and nothing changes
+(status "failed"); ``partial=True`` imports the valid households and leaves the rest in the error
+workbook. ``apply`` moves the status with one conditional UPDATE (uploaded/validated → applying), so a
+retried or double-submitted batch cannot apply twice (``ImportRefused``), and a file whose content was
+already applied in the same area is refused unless ``reimport=True`` (it would change nothing anyway).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import apply as A
+from . import layout as L
+from .models import BatchStatus, ImportBatch
+from .readers import Issue, read_file
+from .validate import Parsed, parse
+
+MAX_STORED_ERRORS = 1000
+
+
+class ImportRefused(Exception):
+    """The batch cannot be applied (already applied, being applied, failed, or the same file applied)."""
+
+
+class _Rollback(Exception):
+    pass
+
+
+def import_dir() -> Path:
+    d = Path(getattr(settings, "XIAOKANG_IMPORT_DIR", settings.HOME / "imports"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _user_area(user) -> str:
+    if user is None or getattr(user, "is_superuser", False):
+        return getattr(user, "area_id", None) or ""
+    return getattr(user, "area_id", None) or ""
+
+
+def stage(file, user, partial: bool = False, *, file_name: str | None = None, area_code: str | None = None,
+          channel: str = "web", reimport: bool = False) -> ImportBatch:
+    """Store the uploaded file and create its batch (status uploaded). Raises PermissionError for a
+    non-superuser without an area."""
+    if area_code is None:
+        area_code = _user_area(user)
+        if not area_code and not getattr(user, "is_superuser", False) and user is not None:
+            raise PermissionError("您的账号没有管辖区域，不能导入")
+    name = file_name or Path(getattr(file, "name", None) or str(file)).name
+    digest = hashlib.sha256()
+    tmp = import_dir() / f".upload-{timezone.now():%Y%m%d%H%M%S%f}"
+    with open(tmp, "wb") as out:
+        if isinstance(file, (str, Path)):
+            src = open(file, "rb")
+        else:
+            src = file
+            if hasattr(src, "seek"):
+                src.seek(0)
+        try:
+            chunks = src.chunks() if hasattr(src, "chunks") else iter(lambda: src.read(1 << 20), b"")
+            size = 0
+            for chunk in chunks:
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+        finally:
+            if isinstance(file, (str, Path)):
+                src.close()
+    sha = digest.hexdigest()
+    final = import_dir() / f"{sha[:16]}-{Path(name).name}"
+    shutil.move(tmp, final)
+    return ImportBatch.objects.create(
+        file_name=name, file_path=str(final), sha256=sha, size_bytes=size,
+        uploaded_by=user if getattr(user, "pk", None) else None, username=getattr(user, "username", "") or "",
+        area_code=area_code or "", channel=channel, partial=partial, reimport=reimport,
+    )
+
+
+_CACHE: dict[tuple[int, str], tuple[Parsed, list]] = {}
+
+
+def _parsed(batch: ImportBatch) -> Parsed:
+    """The parsed file (kept for the last batch of this process, so that validate + apply read it once)."""
+    key = (batch.pk, batch.sha256)
+    if key not in _CACHE:
+        _CACHE.clear()
+        try:
+            p = parse(batch.file_path, batch.file_name, batch.area_code)
+        except (OSError, ValueError, UnicodeError) as exc:  # a damaged file: reported, not a server error
+            p = Parsed(file=batch.file_name, fatal=True,
+                       issues=[Issue(batch.file_name, "", None, "", "", f"无法读取文件：{exc}", code="IMP_UNREADABLE")])
+        _CACHE[key] = (p, list(p.issues))
+    p, base = _CACHE[key]
+    p.issues = list(base)
+    return p
+
+
+def _record_errors(batch: ImportBatch, parsed: Parsed) -> None:
+    batch.error_count = len(parsed.issues)
+    batch.errors = [i.as_dict() for i in parsed.issues[:MAX_STORED_ERRORS]]
+    batch.rows_total = parsed.rows_total
+    batch.households_total = parsed.household_count
+    batch.households_rejected = parsed.rejected_count()
+    if parsed.issues and not parsed.fatal:
+        batch.error_report_path = str(write_error_workbook(batch, parsed))
+    else:
+        batch.error_report_path = ""
+
+
+def _check(batch: ImportBatch, parsed: Parsed, keys_only: bool = False) -> None:
+    """Staging + the registry checks (the caller drops the staging tables)."""
+    if parsed.fatal or parsed.households is None:
+        return
+    if keys_only:
+        A.stage_keys(parsed)
+    else:
+        A.stage(parsed)
+    A.check_staged(parsed, batch.area_code)
+
+
+def validate(batch: ImportBatch) -> ImportBatch:
+    """Read and check the file (nothing written to the registry). Status: validated, or failed when there
+    are errors and the batch is not partial (or the errors are in the file's layout)."""
+    parsed = _parsed(batch)
+    with transaction.atomic():
+        try:
+            _check(batch, parsed, keys_only=True)
+        finally:
+            A.drop_staging()
+    _record_errors(batch, parsed)
+    batch.validated_at = timezone.now()
+    ok = not parsed.issues or (batch.partial and not parsed.fatal)
+    if batch.status in (BatchStatus.UPLOADED, BatchStatus.VALIDATED):
+        batch.status = BatchStatus.VALIDATED if ok else BatchStatus.FAILED
+    batch.message = "" if ok else f"发现 {len(parsed.issues)} 处错误，未导入任何数据"
+    batch.save()
+    return batch
+
+
+def apply(batch: ImportBatch, user=None, *, dry_run: bool = False) -> ImportBatch:
+    """Apply a batch in one transaction (see the module docstring). ``dry_run``: compute everything, then
+    roll back (the batch keeps its status; the counts show what would change). Raises ImportRefused."""
+    batch.refresh_from_db()
+    if batch.status in (BatchStatus.APPLIED, BatchStatus.APPLYING):
+        raise ImportRefused(f"批次 {batch.pk}（{batch.file_name}）已导入或正在导入，不能重复导入")
+    if batch.status == BatchStatus.FAILED:
+        raise ImportRefused(f"批次 {batch.pk}（{batch.file_name}）校验未通过，请修改文件后重新上传")
+    if not batch.reimport and ImportBatch.objects.filter(
+            sha256=batch.sha256, area_code=batch.area_code, status=BatchStatus.APPLIED).exclude(pk=batch.pk).exists():
+        raise ImportRefused(f"相同内容的文件（{batch.file_name}）已在本区域导入过；再次导入不会有任何变化。"
+                            f"如确需重新导入，请选择“允许重复导入”")
+    if not dry_run:
+        claimed = ImportBatch.objects.filter(
+            pk=batch.pk, status__in=[BatchStatus.UPLOADED, BatchStatus.VALIDATED]).update(status=BatchStatus.APPLYING)
+        if claimed != 1:
+            raise ImportRefused(f"批次 {batch.pk}（{batch.file_name}）已导入或正在导入，不能重复导入")
+    user = user or batch.uploaded_by
+    reason = f"导入批次 {batch.pk}：{batch.file_name}"
+    result = None
+    failed = False
+    try:
+        parsed = _parsed(batch)
+        with transaction.atomic():
+            try:
+                _check(batch, parsed)
+                if parsed.fatal or (parsed.issues and not batch.partial):
+                    failed = True
+                    raise _Rollback
+                if parsed.issues:
+                    A.remove_households(parsed.bad_households())
+                result = A.apply_staged(reason=reason, user=user)
+            finally:
+                A.drop_staging()
+            if dry_run:
+                raise _Rollback
+            _counts(batch, result)
+            batch.status = BatchStatus.APPLIED
+            batch.applied_at = timezone.now()
+            batch.rows_done = parsed.rows_total
+            _record_errors(batch, parsed)
+            batch.message = _summary(batch)
+            batch.save()
+    except _Rollback:
+        pass
+    except IntegrityError as exc:
+        ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.FAILED, message=f"导入失败：{exc}")
+        raise ImportRefused(f"批次 {batch.pk} 导入失败（数据库约束）：{exc}") from exc
+    except Exception:
+        ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.APPLYING).update(status=BatchStatus.VALIDATED)
+        raise
+    if dry_run or failed:
+        _record_errors(batch, parsed)
+        if result is not None:
+            _counts(batch, result)
+        if failed and not dry_run:
+            batch.status = BatchStatus.FAILED
+            batch.message = f"发现 {len(parsed.issues)} 处错误，未导入任何数据"
+        batch.save()
+    if batch.status == BatchStatus.APPLIED:
+        _CACHE.clear()  # the parsed file is not needed any more
+    batch.result = result
+    return batch
+
+
+def _counts(batch: ImportBatch, result: A.ApplyResult) -> None:
+    batch.households_new = result.households.new
+    batch.households_changed = result.households.changed
+    batch.households_unchanged = result.households.unchanged
+    batch.members_new = result.members.new
+    batch.members_changed = result.members.changed
+    batch.members_unchanged = result.members.unchanged
+    batch.incomes_new = result.incomes.new
+    batch.incomes_changed = result.incomes.changed
+    batch.notes = [f"户 {m['household']} 的成员 {m['name']} 未在文件中列出（未删除，请核实是否已迁出）"
+                   for m in result.missing_members[:MAX_STORED_ERRORS]]
+
+
+def _summary(batch: ImportBatch) -> str:
+    return (f"新增 {batch.households_new} 户、修改 {batch.households_changed} 户、未变 {batch.households_unchanged} 户；"
+            f"新增成员 {batch.members_new} 人、修改 {batch.members_changed} 人；错误 {batch.error_count} 处")
+
+
+def write_error_workbook(batch: ImportBatch, parsed: Parsed) -> Path:
+    """The rows not imported (every row of a rejected household, and rows with errors) with a 错误原因
+    column, sheet by sheet, as an .xlsx next to the uploaded file."""
+    from openpyxl import Workbook
+
+    reasons: dict[tuple[str, int], list[str]] = {}
+    for i in parsed.issues:
+        if i.row:
+            text = (f"{i.column}：" if i.column else "") + i.reason
+            reasons.setdefault((i.sheet, i.row), []).append(text)
+    bad_rows = parsed.bad_rows()
+    wb = Workbook(write_only=True)
+    sheets, _issues = read_file(batch.file_path, batch.file_name)
+    for sheet in sheets:
+        ws = None
+        for n, cells in sheet.rows():
+            if (sheet.name, n) not in bad_rows:
+                continue
+            if ws is None:
+                ws = wb.create_sheet(title=sheet.name[:31])
+                ws.append(list(sheet.raw_headers) + [L.ERROR_COLUMN])
+            width = len(sheet.raw_headers)
+            row = (list(cells) + [None] * width)[:width]
+            ws.append(row + ["；".join(reasons.get((sheet.name, n), ["同一户的其他行有错误，整户未导入"]))])
+    if not wb.worksheets:
+        ws = wb.create_sheet(title="错误")
+        ws.append(["文件", "工作表", "行", "列", "值", "错误原因"])
+        for i in parsed.issues:
+            ws.append([i.file, i.sheet, i.row, i.column, i.value, i.reason])
+    path = Path(batch.file_path).with_name(f"{Path(batch.file_path).stem}-错误清单-{batch.pk}.xlsx")
+    wb.save(path)
+    return path
+
+
+def error_report(batch: ImportBatch) -> Path | None:
+    """The error workbook of the batch, if any."""
+    return Path(batch.error_report_path) if batch.error_report_path else None
