@@ -17,3 +17,19 @@ def test_csv_utf8_imports_households_members_income(user, tmp_path):
     assert Member.objects.get(id_number=ID_B).sex == "2"
     inc = Income.objects.get(household__household_number="YL02", year=2019)
     assert inc.wage == Decimal("3000.50") and inc.dibao == Decimal("0.00")
+
+
+def test_applied_batch_renews_cached_summaries_and_a_dry_run_does_not(user, tmp_path,
+                                                                      django_capture_on_commit_callbacks):
+    """The apply step writes in bulk (no signals): it moves the data version itself, after the commit."""
+    from xiaokang.core.cache import version
+
+    from xiaokang.imports import services
+
+    with django_capture_on_commit_callbacks(execute=True):
+        staged = services.validate(services.stage(write_csv(tmp_path / "a.csv", base_rows()), user, False))
+        services.apply(staged, user, dry_run=True)
+    assert version() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = run(write_csv(tmp_path / "b.csv", base_rows()), user)
+    assert batch.status == "applied" and version() == 1

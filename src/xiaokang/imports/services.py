@@ -25,11 +25,17 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from xiaokang.core.cache import REGISTRY, bump
+from xiaokang.core.db import analyze
+
 from . import apply as A
 from . import layout as L
 from .models import BatchStatus, ImportBatch
 from .readers import Issue, read_file
 from .validate import Parsed, parse
+
+# After a batch adds this many households and members, the planner statistics are refreshed (ANALYZE).
+ANALYZE_AFTER_ROWS = 10_000
 
 MAX_STORED_ERRORS = 1000
 
@@ -185,6 +191,7 @@ def apply(batch: ImportBatch, user=None, *, dry_run: bool = False) -> ImportBatc
                 if parsed.issues:
                     A.remove_households(parsed.bad_households())
                 result = A.apply_staged(reason=reason, user=user)
+                bump(REGISTRY)  # bulk writes send no signals: cached summaries are renewed after the commit
             finally:
                 A.drop_staging()
             if dry_run:
@@ -212,6 +219,9 @@ def apply(batch: ImportBatch, user=None, *, dry_run: bool = False) -> ImportBatc
             batch.status = BatchStatus.FAILED
             batch.message = f"发现 {len(parsed.issues)} 处错误，未导入任何数据"
         batch.save()
+    if batch.status == BatchStatus.APPLIED and result is not None and (
+            result.households.new + result.members.new >= ANALYZE_AFTER_ROWS):
+        analyze("registry_household", "registry_member", "registry_income")  # fresh planner statistics
     if batch.status == BatchStatus.APPLIED:
         _CACHE.clear()  # the parsed file is not needed any more
     batch.result = result
