@@ -208,6 +208,12 @@ def test_out_of_area_object_is_404(data, route):
     method, url, params = OUT_OF_AREA[route](data)
     yanling = _client(sample.make_user("yanling", area=data.yl, role="county_admin"))
     assert getattr(yanling, method)(url, params).status_code == 404
+    # village A → village B: an administrator of the sibling village 茶陵二村 (same town as the objects' 茶陵一村)
+    from xiaokang.areas.models import Area
+
+    sibling = Area.objects.create(code="430224100202", name="茶陵二村", level="village", parent=data.cl_t)
+    village_b = _client(sample.make_user("cun_b", area=sibling, role="village_admin"))
+    assert getattr(village_b, method)(url, params).status_code == 404
     if route in ("household_edit POST", "member_full_id mixed"):
         return
     city = _client(sample.make_user("zhuzhou", area=data.zz, role="city_admin"))
