@@ -20,3 +20,25 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(scope="session")
+def spark_session():
+    """One local Spark session for the backend-equivalence tests, or None when pyspark or Java is missing
+    (those tests then compare the registry database and DuckDB only). ``make test`` installs pyspark."""
+    import shutil
+
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        yield None
+        return
+    if not shutil.which("java"):
+        yield None
+        return
+    from xiaokang.policy import engine
+
+    session = engine.spark_session("local[2]")
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

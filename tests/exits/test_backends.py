@@ -81,23 +81,6 @@ def both(expr, snapshot, booleans=()):
     return normalise(in_db, booleans), on_duckdb
 
 
-@pytest.fixture(scope="module")
-def spark_session():
-    """A local Spark session, or None when pyspark or Java is missing (then only DuckDB is compared)."""
-    import shutil
-
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        yield None
-        return
-    if not shutil.which("java"):
-        yield None
-        return
-    session = engine.spark_session("local[2]")
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 @pytest.mark.parametrize("with_spark", [False, True], ids=["duckdb", "duckdb+spark"])

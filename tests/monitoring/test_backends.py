@@ -1,7 +1,9 @@
-"""The warning and consolidation-class rules give identical rows in the registry database and on DuckDB over a
-Parquet snapshot (``exits.snapshot.write_snapshot(..., monitoring=True)``), which carries the monitoring tables."""
+"""The warning and consolidation-class rules give identical rows in the registry database, on DuckDB over a
+Parquet snapshot (``exits.snapshot.write_snapshot(..., monitoring=True)``, which carries the monitoring tables)
+and on Spark in local mode over the same files (when pyspark and Java are installed)."""
 
 import datetime as dt
+
 
 from django.db import connection
 
@@ -17,13 +19,21 @@ def normalise(rows):
                                 for k, v in r.items())) for r in rows), key=repr)
 
 
+SPARK = {}
+
+
 def both(expr, snapshot):
     with connection.cursor() as cur:
         in_db = engine.fetch(cur, connection.vendor, expr)
-    return normalise(in_db), normalise(engine.fetch_duckdb(expr, snapshot))
+    on_duckdb = normalise(engine.fetch_duckdb(expr, snapshot))
+    if "session" in SPARK:
+        assert normalise(engine.fetch_spark(expr, SPARK["session"])) == on_duckdb, "Spark and DuckDB disagree"
+    return normalise(in_db), on_duckdb
 
 
-def test_warning_and_class_rules_agree_on_duckdb(mon, tmp_path):
+
+
+def test_warning_and_class_rules_agree_on_every_engine(mon, tmp_path, spark_session):
     from xiaokang.monitoring.models import EarlyWarning, MonitoringCase
 
     run_warnings(2020, "4302")
@@ -33,6 +43,10 @@ def test_warning_and_class_rules_agree_on_duckdb(mon, tmp_path):
     from xiaokang.exits.snapshot import write_snapshot
 
     write_snapshot(tmp_path, monitoring=True)
+    SPARK.clear()
+    if spark_session is not None:
+        engine.spark_snapshot(spark_session, tmp_path)
+        SPARK["session"] = spark_session
     assert {p.stem for p in tmp_path.glob("*.parquet")} == {t for t, _ in {**ALL_TABLES, **MONITORING_TABLES}.values()}
     p = MonitoringRuleParams.resolve(file_parameters(), 2020, "43")
     tables = monitoring_unbound_tables()
@@ -49,3 +63,4 @@ def test_warning_and_class_rules_agree_on_duckdb(mon, tmp_path):
     assert by_household[mon.A.pk] == "key"          # open case
     assert by_household[mon.C.pk] == "consolidate"  # warning dismissed, 6,000 < 9,000
     assert by_household[mon.F.pk] == "consolidate"
+    SPARK.clear()
