@@ -98,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "xiaokang.core.views.assets_context",
             ],
         },
     },
@@ -206,6 +207,8 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": ["django_console", "mail_admins"], "level": "INFO"},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # 403/404 answers are expected (scoping, roles) and are in the access log: no traceback per refusal.
+        "django.request": {"handlers": ["django_console", "mail_admins"], "level": "ERROR", "propagate": False},
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }

@@ -54,5 +54,8 @@ def test_snapshot_command_writes_facts_and_monitoring_tables(data, tmp_path):
     names = {p.stem for p in tmp_path.glob("*.parquet")}
     assert {"registry_household", "policy_household_year", "monitoring_warning"} <= names
     assert "policy_household_year: 1 行" in out.getvalue()  # the one household identified by 2019
+    call_command("snapshot", "--out", str(tmp_path), stdout=io.StringIO())  # a later snapshot without them
+    names = {p.stem for p in tmp_path.glob("*.parquet")}
+    assert "registry_household" in names and not names & {"policy_household_year", "monitoring_warning"}
     with pytest.raises(CommandError, match="2017"):  # unconfirmed standard, not entered here
         call_command("snapshot", "--out", str(tmp_path), "--facts-year", "2017", stdout=io.StringIO())

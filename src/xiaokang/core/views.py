@@ -43,6 +43,11 @@ def asset_urls() -> dict[str, str | None]:
     return {name: optional_static(path) for name, path in ASSETS.items()}
 
 
+def assets_context(request):
+    """Template context processor: the local CSS/JS asset URLs on every page (error pages included)."""
+    return {"assets": asset_urls()}
+
+
 def scoped_queryset(request_or_user, model_or_queryset):
     """Rows of a scoped model the user may see (``for_user`` of ``xiaokang.core.scoping``)."""
     user = getattr(request_or_user, "user", request_or_user)

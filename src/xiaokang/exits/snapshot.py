@@ -86,6 +86,14 @@ def write_snapshot(out, area=None, chunk_rows: int = CHUNK_ROWS, facts_years=(),
         written.append(_write_query(out / f"{table}.parquet", table, schema, [(sql, params)], chunk_rows))
     if facts_years:
         written.append(_write_facts(out, prefix, sorted(set(facts_years)), chunk_rows))
+    # A snapshot is one moment: files of snapshot tables left in the folder by an earlier run (e.g. monitoring
+    # tables, or facts, not asked for this time) would mix two moments, so they are removed. Other files stay.
+    from xiaokang.policy.rules.household import FACTS_TABLE
+
+    known = {t for t, _s in {**ALL_TABLES, **MONITORING_TABLES}.values()} | {FACTS_TABLE}
+    current = {f.table for f in written}
+    for stale in sorted(known - current):
+        (out / f"{stale}.parquet").unlink(missing_ok=True)
     return written
 
 

@@ -13,6 +13,7 @@ import json
 from django.core.management.base import CommandError
 from django.db.models import Count
 
+from xiaokang.core.text import ljust
 from xiaokang.core.scoping import area_prefix
 from xiaokang.policy.params import ParameterError
 from xiaokang.policy.rules.monitoring import CLASSES, WARNING_KINDS
@@ -64,9 +65,9 @@ def run(command, years: list[int], area, fmt: str, no_run: bool = False) -> None
     for y, r in result.items():
         out.write(f"\n{y} 年防止返贫监测预警（{area.name if area else '全部区域'}）\n")
         for x in r["warnings"]:
-            out.write(f"  {x['label']:<12}{x['kind']:<16} 新增 {x['new']:>6,}  合计 {x['total']:>6,}\n")
-        out.write(f"  {'合计':<12}{'':<16} 新增 {sum(x['new'] for x in r['warnings']):>6,}  "
+            out.write(f"  {ljust(x['label'], 24)}{x['kind']:<16} 新增 {x['new']:>6,}  合计 {x['total']:>6,}\n")
+        out.write(f"  {ljust('合计', 24)}{'':<16} 新增 {sum(x['new'] for x in r['warnings']):>6,}  "
                   f"合计 {sum(x['total'] for x in r['warnings']):>6,}\n")
         out.write(f"{y} 年已脱贫户巩固分类\n")
         for x in r["classes"]:
-            out.write(f"  {x['label']:<8}{x['households']:>8,} 户\n")
+            out.write(f"  {ljust(x['label'], 12)}{x['households']:>8,} 户\n")

@@ -21,6 +21,7 @@ import datetime as dt
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from xiaokang.core.text import display_width
 from xiaokang.demo import generator as G
 from xiaokang.demo import loader as L
 from xiaokang.demo import plan as P
@@ -33,20 +34,16 @@ SUMMARY_COLUMNS = [
 ]
 
 
-def _width(s: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
-
-
 def format_table(rows: list[dict], columns=SUMMARY_COLUMNS) -> str:
     def cell(v):
         return "—" if v is None else (f"{v:,}" if isinstance(v, int) else str(v))
 
     table = [[label for _, label in columns]] + [[cell(r.get(k)) for k, _ in columns] for r in rows]
-    widths = [max(_width(row[i]) for row in table) for i in range(len(columns))]
+    widths = [max(display_width(row[i]) for row in table) for i in range(len(columns))]
     lines = []
     for n, row in enumerate(table):
         lines.append("  ".join(
-            " " * (widths[i] - _width(c)) + c if i > 1 else c + " " * (widths[i] - _width(c))
+            " " * (widths[i] - display_width(c)) + c if i > 1 else c + " " * (widths[i] - display_width(c))
             for i, c in enumerate(row)))
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))

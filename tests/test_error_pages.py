@@ -1,0 +1,24 @@
+"""Refusals are Chinese pages that say why (403) or reveal nothing (404: missing or outside the area alike)."""
+
+import pytest
+from django.urls import reverse
+
+import sample_data as sample
+
+pytestmark = pytest.mark.django_db
+
+
+def test_403_names_the_reason_and_404_reveals_nothing(client):
+    data = sample.build()
+    client.force_login(sample.make_user("tongji", area=data.yl, role="statistician"))
+    response = client.get(reverse("household_list"))
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "无权访问（403）" in page and "统计员" in page  # the refusal's own message
+    client.force_login(sample.make_user("yanling", area=data.yl, role="county_admin"))
+    outside = client.get(reverse("household_detail", args=[data.h4.pk])).content.decode()  # 茶陵: exists
+    missing = client.get(reverse("household_detail", args=[999999])).content.decode()
+    def main(page):
+        return page[page.index("<main"):page.index("</main>")]
+
+    assert "未找到（404）" in outside and main(outside) == main(missing)
