@@ -19,7 +19,7 @@ from xiaokang.policy.schema import ALL_TABLES
 
 CHUNK_ROWS = 50_000
 
-ARROW_TYPES = {"int64": "int64", "string": "string", "boolean": "bool_", "date": "date32"}
+ARROW_TYPES = {"int64": "int64", "string": "string", "boolean": "bool_", "date": "date32", "float64": "float64"}
 
 
 @dataclass
@@ -42,6 +42,8 @@ def _convert(kind: str):
         return lambda v: v if v is None or isinstance(v, dt.date) else dt.date.fromisoformat(str(v)[:10])
     if kind == "int64":
         return lambda v: None if v is None else int(v)
+    if kind == "float64":
+        return lambda v: None if v is None else float(v)
     return lambda v: v
 
 
@@ -83,7 +85,7 @@ def write_snapshot(out, area=None, chunk_rows: int = CHUNK_ROWS, facts_years=(),
         names = list(schema.names)
         where, params = _where(table, names, prefix)
         sql = f"SELECT {', '.join(chr(34) + n + chr(34) for n in names)} FROM {table}{where} ORDER BY 1"
-        written.append(_write_query(out / f"{table}.parquet", table, schema, [(sql, params)], chunk_rows))
+        written.append(write_query(out / f"{table}.parquet", table, schema, [(sql, params)], chunk_rows))
     if facts_years:
         written.append(_write_facts(out, prefix, sorted(set(facts_years)), chunk_rows))
     # A snapshot is one moment: files of snapshot tables left in the folder by an earlier run (e.g. monitoring
@@ -120,10 +122,10 @@ def _write_facts(out: Path, prefix: str, years, chunk_rows: int) -> SnapshotFile
             scope = prefix if len(prefix) >= 2 else province
             sql = to_sql(household_year_facts(unbound_tables(), p, scope), connection.vendor)
             queries.append((sql.replace("%", "%%"), []))
-    return _write_query(out / f"{FACTS_TABLE}.parquet", FACTS_TABLE, ibis.schema(FACTS_SCHEMA), queries, chunk_rows)
+    return write_query(out / f"{FACTS_TABLE}.parquet", FACTS_TABLE, ibis.schema(FACTS_SCHEMA), queries, chunk_rows)
 
 
-def _write_query(path: Path, table: str, schema, queries, chunk_rows: int) -> SnapshotFile:
+def write_query(path: Path, table: str, schema, queries, chunk_rows: int = CHUNK_ROWS) -> SnapshotFile:
     """Stream the rows of ``queries`` ([(sql, params)]) into one Parquet file with ``schema``."""
     import pyarrow as pa
     import pyarrow.parquet as pq

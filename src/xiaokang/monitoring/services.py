@@ -26,7 +26,6 @@ import ibis
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Q
-from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,7 +34,7 @@ from xiaokang.policy import engine
 from xiaokang.policy.params import ParameterError, Parameters
 from xiaokang.policy.rules import monitoring as rule
 from xiaokang.policy.schema import MONITORING_WARNING, monitoring_unbound_tables
-from xiaokang.policy.services import current_parameters
+from xiaokang.policy.services import code_range, current_parameters, registry_provinces
 from xiaokang.registry.models import Household, Member
 from xiaokang.workflow import engine as wf
 
@@ -76,16 +75,6 @@ class MonitoringRun:
     seconds: float = 0.0
 
 
-def _provinces(prefix: str) -> list[str]:
-    if len(prefix) >= 2:
-        return [prefix[:2]]
-    return sorted(set(Household.objects.annotate(p=Substr("area_id", 1, 2)).values_list("p", flat=True).distinct()))
-
-
-def _range(prefix: str) -> tuple[str, str]:
-    return prefix, prefix + "9" * (12 - len(prefix))
-
-
 @lru_cache(maxsize=128)
 def compiled_warnings(p: rule.MonitoringRuleParams, prefix: str, vendor: str):
     """SQL of the new warnings (the rule minus the warnings already stored for that household, year, kind)."""
@@ -105,7 +94,7 @@ def compiled_classes(p: rule.MonitoringRuleParams, prefix: str, vendor: str):
 def resolve(year: int, prefix: str, params: Parameters | None = None) -> list[rule.MonitoringRuleParams]:
     """The rule parameters of each province in the area (raises ParameterUnconfirmed/ParameterError)."""
     params = params or current_parameters()
-    return [rule.MonitoringRuleParams.resolve(params, year, prov) for prov in _provinces(prefix)]
+    return [rule.MonitoringRuleParams.resolve(params, year, prov) for prov in registry_provinces(prefix)]
 
 
 def run_warnings(year: int, area=None, params: Parameters | None = None) -> dict:
@@ -113,7 +102,7 @@ def run_warnings(year: int, area=None, params: Parameters | None = None) -> dict
     prefix = area_prefix(area)
     rule_params = resolve(year, prefix, params)  # fail before writing
     now = timezone.now()
-    lo, hi = _range(prefix)
+    lo, hi = code_range(prefix)
     with transaction.atomic(), connection.cursor() as cur:
         before = _count_by_kind(year, lo, hi)
         for p in rule_params:
@@ -138,7 +127,7 @@ def run_consolidation(year: int, area=None, params: Parameters | None = None) ->
     prefix = area_prefix(area)
     rule_params = resolve(year, prefix, params)
     now = timezone.now()
-    lo, hi = _range(prefix)
+    lo, hi = code_range(prefix)
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(f"DELETE FROM {ConsolidationClass._meta.db_table} WHERE year = %s AND area_code >= %s "
                     f"AND area_code <= %s", [year, lo, hi])
@@ -160,7 +149,7 @@ def run_monitoring(year: int, area=None, params: Parameters | None = None) -> Mo
     prefix = area_prefix(area)
     new = run_warnings(year, area, params)
     classes = run_consolidation(year, area, params)
-    lo, hi = _range(prefix)
+    lo, hi = code_range(prefix)
     total = _count_by_kind(year, lo, hi)
     return MonitoringRun(year, prefix, new, {k: total.get(k, 0) for k in rule.WARNING_KINDS}, classes,
                          (dt.datetime.now() - t0).total_seconds())

@@ -86,13 +86,15 @@ def compiled_batch(p: HouseholdRuleParams, prefix: str, vendor: str):
             tuple(results.columns), engine.to_sql(reasons, vendor), tuple(reasons.columns))
 
 
-def _provinces(prefix: str) -> list[str]:
+def registry_provinces(prefix: str) -> list[str]:
+    """Provinces (2-digit codes) to resolve parameters for: the prefix's own, or every one in the registry."""
     if len(prefix) >= 2:
         return [prefix[:2]]
     return sorted(set(Household.objects.annotate(p=Substr("area_id", 1, 2)).values_list("p", flat=True).distinct()))
 
 
-def _range(prefix: str) -> tuple[str, str]:
+def code_range(prefix: str) -> tuple[str, str]:
+    """(low, high) area codes of an area prefix: prefix ≤ code ≤ prefix 9…9 (a range the index serves)."""
     return prefix, prefix + "9" * (12 - len(prefix))
 
 
@@ -105,12 +107,12 @@ def run_household_assessment(year: int, area=None, params: Parameters | None = N
     t0 = dt.datetime.now()
     prefix = area_prefix(area)
     params = params or current_parameters()
-    provinces = _provinces(prefix)
+    provinces = registry_provinces(prefix)
     rule_params = [HouseholdRuleParams.resolve(params, year, prov) for prov in provinces]  # fail before writing
     total = reasons_total = 0
     with transaction.atomic(), connection.cursor() as cur:
         bump(REGISTRY)  # cached summaries (dashboard, list counts) are recomputed after this commits
-        lo, hi = _range(prefix)
+        lo, hi = code_range(prefix)
         cur.execute(
             f"DELETE FROM {AssessmentReason._meta.db_table} WHERE year = %s AND household_id IN "
             f"(SELECT id FROM {Household._meta.db_table} WHERE area_code >= %s AND area_code <= %s)",
