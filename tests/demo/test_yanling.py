@@ -206,3 +206,15 @@ def test_county_exit_from_the_demo_evaluation(yanling):
     assert r.rural_income == Decimal("8600.00") and r.income_path == Decimal("8000.00")
     assert (r.incidence_below, r.rural_income_ok, r.wrong_exit_ok, r.missed_ok, r.approval_ok) == (True,) * 5
     assert r.comprehensive_ok is True and r.verdict == "met"
+
+
+def test_demo_town_and_village_accounts_sit_where_an_exit_is_open(yanling):
+    """demo_village / demo_town are the village and town of the first 炎陵 household still poor in 2020, so
+    the demo's first open exit can be taken step by step by the right role at each level."""
+    from xiaokang.demo import loader as L
+
+    users = {du.username: user for du, user in L.create_demo_users(password="x")}
+    poor = Household.objects.within(YANLING).filter(poverty_status="poor").order_by("area_id", "pk").first()
+    assert poor is not None
+    assert (users["demo_village"].role, users["demo_village"].area_id) == ("village_admin", poor.area_id)
+    assert (users["demo_town"].role, users["demo_town"].area_id) == ("town_admin", poor.area_id[:9])

@@ -281,15 +281,30 @@ class DemoUser:
 
 
 def demo_users() -> list[DemoUser]:
-    """The demo accounts: city, two county and one town administrator, plus the superuser ``admin``."""
-    town = G.towns_by_county()["430225"][0][0]  # 霞阳镇, 炎陵县
-    return [
+    """The demo accounts: city, two county, one town and one village administrator, and the superuser ``admin``.
+
+    The town and village accounts sit where the demo's first open household exit is (the 炎陵 household still
+    poor in 2020, ``xiaokang.workflow.demo``), so its steps can be taken by the right role at each level:
+    ``demo_village`` (村), ``demo_town`` (乡镇), ``demo_yanling`` (县). Before the registry is loaded the town
+    falls back to 霞阳镇 and there is no village account.
+    """
+    town, village = G.towns_by_county()["430225"][0][0], None  # 霞阳镇, 炎陵县
+    first = (Household._base_manager.filter(is_demo=True, poverty_status="poor",
+                                                area__code__startswith="430225")
+             .order_by("area_id", "pk").values_list("area_id", flat=True).first())
+    if first:
+        town, village = first[:9], first
+    names = dict(Area.objects.filter(code__in=[c for c in (town, village) if c]).values_list("code", "name"))
+    users = [
         DemoUser("admin", "system_admin", None, "超级管理员"),
         DemoUser("demo_city", "city_admin", P.CITY, "市级管理员（株洲市）"),
         DemoUser("demo_yanling", "county_admin", "430225", "县级管理员（炎陵县）"),
         DemoUser("demo_chaling", "county_admin", "430224", "县级管理员（茶陵县）"),
-        DemoUser("demo_town", "town_admin", town, "乡镇管理员（炎陵县霞阳镇）"),
+        DemoUser("demo_town", "town_admin", town, f"乡镇管理员（炎陵县{names.get(town, '')}）"),
     ]
+    if village:
+        users.append(DemoUser("demo_village", "village_admin", village, f"村级管理员（{names.get(village, '')}）"))
+    return users
 
 
 def demo_password() -> str:
