@@ -19,7 +19,10 @@ import hashlib
 import time
 
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
+from django.core.paginator import Paginator
 from django.db import connection, transaction
+from django.utils.functional import cached_property
 
 REGISTRY = "registry"
 CACHE_SECONDS = 600
@@ -104,26 +107,19 @@ def connect_signals() -> None:
         post_delete.connect(on_change, sender=model, weak=False, dispatch_uid=f"xk-cache-{model._meta.label}-delete")
 
 
-class CachedCountPaginator:
+class CachedCountPaginator(Paginator):
     """A Django ``Paginator`` whose ``count`` is cached under the registry's data version.
 
     The key is the queryset's SQL with its parameters (so each filter and jurisdiction has its own count);
     counting a city's million households then happens once per data version, not on every page view.
     """
 
-    def __new__(cls, object_list, per_page, topic: str = REGISTRY, **kwargs):
-        from django.core.paginator import Paginator
-        from django.utils.functional import cached_property
+    topic = REGISTRY
 
-        class _Paginator(Paginator):
-            @cached_property
-            def count(self):
-                from django.core.exceptions import EmptyResultSet
-
-                try:
-                    sql, params = self.object_list.query.sql_with_params()
-                except EmptyResultSet:  # .none(): nothing to count
-                    return 0
-                return cached(topic, f"count:{sql}:{params!r}", self.object_list.count)
-
-        return _Paginator(object_list, per_page, **kwargs)
+    @cached_property
+    def count(self):
+        try:
+            sql, params = self.object_list.query.sql_with_params()
+        except EmptyResultSet:  # .none(): nothing to count
+            return 0
+        return cached(self.topic, f"count:{sql}:{params!r}", self.object_list.count)

@@ -64,9 +64,14 @@ TABLES = {
 }
 
 
+def unbound(tables: dict) -> dict:
+    """``{key: (table name, schema)}`` → Ibis tables not bound to any backend; compile with ``ibis.to_sql``."""
+    return {key: ibis.table(schema, name=name) for key, (name, schema) in tables.items()}
+
+
 def unbound_tables() -> dict:
-    """Ibis tables not bound to any backend, named as the registry tables; compile with ``ibis.to_sql``."""
-    return {key: ibis.table(schema, name=name) for key, (name, schema) in TABLES.items()}
+    """The household rule's tables, named as the registry tables."""
+    return unbound(TABLES)
 
 
 # --- Village and county exit (xiaokang.exits): the area tables and the exit inputs. -------------------
@@ -135,7 +140,7 @@ ALL_TABLES = {**TABLES, **EXIT_TABLES}
 
 def all_unbound_tables() -> dict:
     """``unbound_tables`` plus the area and exit tables (the village and county rules read these)."""
-    return {key: ibis.table(schema, name=name) for key, (name, schema) in ALL_TABLES.items()}
+    return unbound(ALL_TABLES)
 
 
 # --- Data-quality checks (xiaokang.quality): the registry columns the cleaning rules read. ------------
@@ -180,7 +185,7 @@ QUALITY_TABLES = {
 
 def quality_unbound_tables() -> dict:
     """Unbound Ibis tables for the data-quality rules (``xiaokang.quality.rules``)."""
-    return {key: ibis.table(schema, name=name) for key, (name, schema) in QUALITY_TABLES.items()}
+    return unbound(QUALITY_TABLES)
 
 
 # --- Return-to-poverty monitoring (xiaokang.monitoring): recorded events, warnings, cases. -------------
@@ -222,5 +227,4 @@ MONITORING_TABLES = {
 
 def monitoring_unbound_tables() -> dict:
     """``unbound_tables`` plus the monitoring tables (the warning and consolidation-class rules read these)."""
-    tables = {**TABLES, **MONITORING_TABLES}
-    return {key: ibis.table(schema, name=name) for key, (name, schema) in tables.items()}
+    return unbound({**TABLES, **MONITORING_TABLES})
