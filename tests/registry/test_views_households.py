@@ -124,11 +124,17 @@ def test_list_query_count_is_bounded_and_paginated(yanling, data, django_assert_
         h = sample.household(f"YLZ{i:04d}", data.yl_b)
         sample.member(h, f"户主{i}", "01", sample.dt.date(1980, 1, 1))
         sample.member(h, f"配偶{i}", "02", sample.dt.date(1981, 1, 1), male=False)
-    # session, user, area, data version (keys the cached count), count, the page's ids, the page's rows
-    with django_assert_max_num_queries(7):
+    # session, user, area, data version (keys the cached body, then the cached count), count, the page's
+    # ids, the page's rows
+    with django_assert_max_num_queries(8):
         response = listing(yanling, year=2020)
     assert response.context["page"].paginator.count == 73
     assert len(response.context["rows"]) == 50
+    with django_assert_max_num_queries(4):  # the same page again: its body from the cache
+        again = listing(yanling, year=2020)
+    body = response.content.decode()
+    body = body[body.index('<main class="content">'):body.index("</main>")]
+    assert "rows" not in again.context and body in again.content.decode() and body.count("<tr") == 51
     with django_assert_max_num_queries(8):  # and the latest assessed year (no year given)
         response = listing(yanling, page=2, q="户主")
     assert len(response.context["rows"]) == 20

@@ -10,7 +10,13 @@ Who bumps ``registry`` (households, members, incomes, assessments):
 - every ORM save or delete of those models (signals below: admin, forms, services that call ``save``);
 - the bulk writers that bypass ``save`` call ``bump("registry")`` themselves: ``update_household``,
   the assessment runs, the demo loader and the import's apply step.
+Who bumps ``quality`` (data-quality findings): ``quality.services.run_checks``, ``confirm_finding`` and every
+ORM save or delete of a ``Finding``.
 A ``CACHE_SECONDS`` expiry bounds staleness if a writer is ever missed.
+
+``cached_html`` keeps a rendered page part (HTML) the same way, per language: the dashboard's body and a
+page of the household list are rendered once per data version and served from the cache to every user
+with the same jurisdiction.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from django.db import connection, transaction
 from django.utils.functional import cached_property
 
 REGISTRY = "registry"
+QUALITY = "quality"  # data-quality findings (疑点数据): bumped by each check run, confirmation and ORM save
 CACHE_SECONDS = 600
 
 
@@ -92,19 +99,35 @@ def cached(topic: str, key: str, compute, seconds: int = CACHE_SECONDS, wait: fl
     return value
 
 
+def cached_html(topic: str, key: str, render, seconds: int = CACHE_SECONDS) -> str:
+    """``render()``'s HTML (a page part) cached like ``cached`` under the topic's version, per language.
+
+    ``key`` must name everything the HTML depends on besides the topic's data and the language (the
+    jurisdiction, the query, the other topics' versions). Never for a part holding a CSRF token or a
+    person-level value typed by the user. Returns a safe string."""
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import get_language
+
+    return mark_safe(cached(topic, f"html:{get_language()}:{key}", lambda: str(render()), seconds))
+
+
 def connect_signals() -> None:
-    """Bump ``registry`` on every ORM save/delete of the registry and assessment models."""
+    """Bump ``registry`` on every ORM save/delete of the registry and assessment models, ``quality`` on
+    those of data-quality findings."""
     from django.db.models.signals import post_delete, post_save
 
     from xiaokang.policy.models import HouseholdAssessment
+    from xiaokang.quality.models import Finding
     from xiaokang.registry.models import Household, Income, Member
 
-    def on_change(sender, **kwargs):
-        bump(REGISTRY)
+    for topic, models in ((REGISTRY, (Household, Member, Income, HouseholdAssessment)), (QUALITY, (Finding,))):
+        def on_change(sender, topic=topic, **kwargs):
+            bump(topic)
 
-    for model in (Household, Member, Income, HouseholdAssessment):
-        post_save.connect(on_change, sender=model, weak=False, dispatch_uid=f"xk-cache-{model._meta.label}-save")
-        post_delete.connect(on_change, sender=model, weak=False, dispatch_uid=f"xk-cache-{model._meta.label}-delete")
+        for model in models:
+            label = model._meta.label
+            post_save.connect(on_change, sender=model, weak=False, dispatch_uid=f"xk-cache-{label}-save")
+            post_delete.connect(on_change, sender=model, weak=False, dispatch_uid=f"xk-cache-{label}-delete")
 
 
 class CachedCountPaginator(Paginator):

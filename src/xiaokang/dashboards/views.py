@@ -1,12 +1,13 @@
 """The dashboard (看板): one year's figures of the user's area by the next level down, with charts."""
 
 from django.http import Http404
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
 from xiaokang.areas.models import Area, Level
-from xiaokang.core.cache import REGISTRY, cached
+from xiaokang.core.cache import QUALITY, REGISTRY, cached, cached_html, version
 from xiaokang.core.views import ScopedViewMixin, jurisdiction
 from xiaokang.policy.rules.household import MET, NOT_MET, UNASSESSABLE
 from xiaokang.quality.models import Finding
@@ -48,11 +49,11 @@ class DashboardView(ScopedViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        user = self.request.user
         try:
             root = self.root_area()
         except PermissionError:
             context["no_area"] = True
+            context["body"] = render_to_string("dashboards/_dashboard_body.html", context, self.request)
             return context
         area = root
         code = self.request.GET.get("area", "").strip()
@@ -61,10 +62,24 @@ class DashboardView(ScopedViewMixin, TemplateView):
             area = self.scoped(Area).filter(code=code).first()
             if area is None:
                 raise Http404(_("不在管辖区域内"))
-        # The figures are cached under the registry's data version (core.cache): recomputed after each change.
+        # The figures are cached under the registry's data version (core.cache): recomputed after each change;
+        # so is the rendered body, per jurisdiction (the quality counts are scoped to it) and language.
         key = area.code if area is not None else ""
         year = parse_year(self.request.GET.get("year"), None) or cached(
             REGISTRY, f"dashboard-year:{key}", lambda: selectors.latest_assessed_year(area))
+
+        def render_body():
+            context.update(self.body_context(root, area, year))
+            return render_to_string("dashboards/_dashboard_body.html", context, self.request)
+
+        scope = root.code if root is not None else "*"
+        context["body"] = cached_html(
+            REGISTRY, f"dashboard:{scope}:{key}:{year}:quality-{version(QUALITY)}", render_body)
+        return context
+
+    def body_context(self, root, area, year) -> dict:
+        """What the dashboard's body shows: the figures of ``area`` for ``year``, charts, quality counts."""
+        key = area.code if area is not None else ""
         dash = cached(REGISTRY, f"dashboard:{key}:{year}", lambda: selectors.dashboard(area, year))
         root_prefix = root.code if root is not None else ""
         crumbs = []
@@ -79,15 +94,14 @@ class DashboardView(ScopedViewMixin, TemplateView):
             "no_charts": _("图表组件未安装（运行 make assets），以下为表格数据。"),
             "no_assessment": _("该年度尚无评估结果"), "no_data": _("暂无数据"),
         }
-        context.update(
+        return dict(
             dash=dash, area=area, root=root, year=year, years=selectors.YEARS, crumbs=crumbs,
             child_level_label=LEVEL_LABELS.get(dash.child_level, ""),
             drillable=bool(dash.rows) and dash.child_level != Level.VILLAGE,
             verdict_rows=[(k, VERDICT_LABELS[k], dash.verdicts[k]) for k in selectors.VERDICT_ORDER],
-            chart=chart, is_superuser=user.is_superuser,
+            chart=chart, is_superuser=self.request.user.is_superuser,
             quality=selectors.quality_counts(self.scoped(Finding).within(area), area),
         )
-        return context
 
 
 dashboard = DashboardView.as_view()

@@ -27,6 +27,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from xiaokang.accounts.models import EDIT_ROLES
+from xiaokang.core.cache import QUALITY, bump
 from xiaokang.core.scoping import area_prefix
 from xiaokang.policy import engine
 from xiaokang.policy.schema import quality_unbound_tables
@@ -183,6 +184,7 @@ def run_checks(area=None, year: int | None = None, user=None, params=None) -> Ch
         cur.execute(f"SELECT rule_code, COUNT(*) FROM {t} GROUP BY rule_code")
         by_rule = dict(sorted(cur.fetchall()))
         engine.drop_temporary(cur, TMP_FOUND)
+    bump(QUALITY)  # bulk writes send no signals: cached counts (dashboard) are renewed
     counts = _status_counts(prefix)
     return CheckRun(year=year, area=prefix, found=found, new=new, reopened=reopened, fixed=fixed,
                     open=counts.get(FindingStatus.OPEN, 0), confirmed=counts.get(FindingStatus.CONFIRMED, 0),

@@ -5,6 +5,8 @@ import datetime as dt
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -12,7 +14,7 @@ from django.views.generic import TemplateView
 
 from xiaokang.accounts.models import Role, can_edit_registry, can_view_full_id
 from xiaokang.core.audit import Channel
-from xiaokang.core.cache import CachedCountPaginator
+from xiaokang.core.cache import REGISTRY, CachedCountPaginator, cached_html
 from xiaokang.core.logmask import mask_phone
 from xiaokang.core.money import format_yuan
 from xiaokang.core.views import ScopedViewMixin
@@ -99,10 +101,30 @@ def yuan(fen):
 
 
 class HouseholdListView(PersonDataMixin, TemplateView):
+    """The household list. Its body (filter form, one page of rows, pager) is rendered once per registry
+    data version, jurisdiction, query and language and then served from the cache (``core.cache``) —
+    except for a text search, whose query may be a full ID number: never stored."""
+
     template_name = "registry/household_list.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+
+        def render_body():
+            context.update(self.body_context())
+            return render_to_string("registry/_household_list_body.html", context, self.request)
+
+        if self.request.GET.get("q", "").strip():
+            context["body"] = mark_safe(render_body())
+        else:
+            user = self.request.user
+            scope = "*" if user.is_superuser else (user.area_id or "-")
+            query = sorted((k, v) for k, values in self.request.GET.lists() for v in values)
+            context["body"] = cached_html(REGISTRY, f"household-list:{scope}:{query!r}", render_body)
+        return context
+
+    def body_context(self) -> dict:
+        context = {}
         form = HouseholdFilterForm(self.request.GET or None)
         data = {}
         if form.is_bound:
