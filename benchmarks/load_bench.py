@@ -104,13 +104,16 @@ class Client:
             raise SystemExit(f"login failed ({status})")
 
 
-def run_client(host, port, ids, until, results, lock, seed):
+KINDS = ("dashboard", "household_list", "household_page")
+
+
+def run_client(host, port, ids, until, results, lock, seed, kinds=KINDS):
     rng = random.Random(seed)
     c = Client(host, port)
     c.login("demo_city", PASSWORD)
     local = []
     while time.perf_counter() < until:
-        kind = rng.choice(("dashboard", "household_list", "household_page"))
+        kind = rng.choice(kinds)
         path = {"dashboard": "/", "household_list": f"/registry/households/?page={rng.randint(1, 200)}",
                 "household_page": f"/registry/households/{rng.choice(ids)}/"}[kind]
         t = time.perf_counter()
@@ -135,10 +138,15 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--workers", type=int, default=5)
-    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=10)
     ap.add_argument("--port", type=int, default=8765)
     ap.add_argument("--warmup", type=int, default=20, help="seconds of unmeasured warm-up with 10 clients")
+    ap.add_argument("--routes", default=",".join(KINDS),
+                    help="comma-separated subset of the routes (diagnosis; the issue's figures use all three)")
     args = ap.parse_args()
+    kinds = tuple(k for k in args.routes.split(",") if k)
+    if not kinds or set(kinds) - set(KINDS):
+        ap.error(f"--routes: a subset of {','.join(KINDS)}")
     url = os.environ.get("LOAD_DATABASE_URL", DEFAULT_URL)
     home = str(Path(os.environ.get("LOAD_HOME", "/tmp/xiaokang-load-home")))
     Path(home).mkdir(parents=True, exist_ok=True)
@@ -161,14 +169,14 @@ def main() -> None:
         # modules and the cached summaries exist (steady state, as on a server that has been running)
         results, lock = [], threading.Lock()
         warm_until = time.perf_counter() + args.warmup
-        warmers = [threading.Thread(target=run_client, args=("127.0.0.1", args.port, ids, warm_until, [], lock, 1000 + i))
+        warmers = [threading.Thread(target=run_client, args=("127.0.0.1", args.port, ids, warm_until, [], lock, 1000 + i, kinds))
                    for i in range(10)]
         for t in warmers:
             t.start()
         for t in warmers:
             t.join()
         until = time.perf_counter() + args.seconds
-        threads = [threading.Thread(target=run_client, args=("127.0.0.1", args.port, ids, until, results, lock, i + 1))
+        threads = [threading.Thread(target=run_client, args=("127.0.0.1", args.port, ids, until, results, lock, i + 1, kinds))
                    for i in range(args.clients)]
         t0 = time.perf_counter()
         for t in threads:

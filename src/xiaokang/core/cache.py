@@ -22,6 +22,7 @@ with the same jurisdiction.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 
 from django.core.cache import cache
@@ -35,11 +36,36 @@ QUALITY = "quality"  # data-quality findings (疑点数据): bumped by each chec
 CACHE_SECONDS = 600
 
 
+_request = threading.local()
+
+
 def version(topic: str = REGISTRY) -> int:
+    """The topic's current data version (0 before its first bump). Inside a web request
+    (``DataVersionMiddleware``) every topic's version is read with one query, once per request."""
     from .models import DataVersion
 
+    memo = getattr(_request, "versions", None)
+    if memo is not None:
+        if not memo:
+            memo.update(DataVersion.objects.values_list("name", "version"))
+            memo[""] = 0  # loaded
+        return memo.get(topic, 0)
     row = DataVersion.objects.filter(name=topic).values_list("version", flat=True).first()
     return row or 0
+
+
+class DataVersionMiddleware:
+    """Reads the data versions at most once per request (see ``version``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        _request.versions = {}
+        try:
+            return self.get_response(request)
+        finally:
+            _request.versions = None
 
 
 def _bump_now(topic: str) -> None:
@@ -47,6 +73,8 @@ def _bump_now(topic: str) -> None:
 
     from .models import DataVersion
 
+    if getattr(_request, "versions", None):
+        _request.versions.clear()  # read afresh after a write in this request
     if not DataVersion.objects.filter(name=topic).update(version=F("version") + 1):
         DataVersion.objects.get_or_create(name=topic, defaults={"version": 1})
 
