@@ -32,6 +32,8 @@ ROUTES = {
     "household_edit": (SCOPED, "ScopedViewMixin.get_scoped_object + edit roles; tests/registry/test_edit_audit.py"),
     "member_full_id": (SCOPED, "ScopedViewMixin.get_scoped_object(Member) + FULL_ID_ROLES, logged; "
                                "tests/registry/test_edit_audit.py"),
+    "household_full_phone": (SCOPED, "ScopedViewMixin.get_scoped_object + FULL_ID_ROLES, logged; "
+                                     "tests/workflow/test_logmask.py"),
     "village_exit_list": (SCOPED, "ScopedViewMixin.scoped(VillageAssessment); tests/exits/test_views.py"),
     "village_exit_detail": (SCOPED, "ScopedViewMixin.get_scoped_object; 404 here and in tests/exits/test_views.py"),
     "county_exit_list": (SCOPED, "ScopedViewMixin.scoped(CountyAssessment); tests/exits/test_views.py"),
@@ -173,6 +175,7 @@ OUT_OF_AREA = {
     "household_edit POST": lambda d: ("post", reverse("household_edit", args=[d.h4.pk]),
                                       {"version": d.h4.version, "phone": "123"}),
     "member_full_id": lambda d: ("post", reverse("member_full_id", args=[d.h4.pk, d.m41.pk]), {}),
+    "household_full_phone": lambda d: ("post", reverse("household_full_phone", args=[d.h4.pk]), {}),
     "member_full_id mixed": lambda d: ("post", reverse("member_full_id", args=[d.h2.pk, d.m41.pk]), {}),
     "village_exit_detail": lambda d: _exits()["village_exit_detail"](d),
     "county_exit_detail": lambda d: _exits()["county_exit_detail"](d),

@@ -77,19 +77,33 @@ def test_mask_phone():
     assert mask_phone("") == ""
 
 
-def test_phone_masked_on_household_page_for_roles_without_full_access(data, users):
+def test_phone_masked_on_household_page_and_full_number_shown_only_by_logged_post(data, users):
     from django.test import Client
     from django.urls import reverse
 
-    from xiaokang.registry.models import Household
+    from xiaokang.registry.models import FullIdView, Household
     from xiaokang.registry.services import update_household
 
     update_household(data.h2.pk, {"phone": "13812345678"}, Household.objects.get(pk=data.h2.pk).version,
                      user=users.village)
     url = reverse("household_detail", args=[data.h2.pk])
+    reveal = reverse("household_full_phone", args=[data.h2.pk])
     for who, full in (("village", True), ("county", True), ("cadre", False), ("city", False)):
         c = Client()
         c.force_login(getattr(users, who))
         html = c.get(url).content.decode()
-        assert ("13812345678" in html) is full, who
-        assert ("138****5678" in html) is not full, who   # page and change history alike
+        assert "13812345678" not in html, who  # masked for every role: page and change history alike
+        assert "138****5678" in html, who
+        assert (reveal in html) is full, who  # the button, for the roles that may see full numbers
+        assert c.get(reveal).status_code == 405
+        before = FullIdView.objects.count()
+        response = c.post(reveal)
+        if full:
+            assert response.status_code == 200 and "13812345678" in response.content.decode(), who
+            assert response["Cache-Control"] == "no-store"
+            log = FullIdView.objects.latest("id")
+            assert (log.field, log.user, log.household_id, log.member_id, log.area_code) == (
+                "phone", getattr(users, who), data.h2.pk, None, data.h2.area_id)
+        else:
+            assert response.status_code == 403 and "13812345678" not in response.content.decode(), who
+            assert FullIdView.objects.count() == before

@@ -106,10 +106,10 @@ class IncomeAdmin(LockedReadOnly, ScopedModelAdmin):
 
 @admin.register(FullIdView)
 class FullIdViewAdmin(ReadOnlyScopedModelAdmin):
-    """The log of full ID number displays: read-only (never changed or deleted in the application)."""
+    """The log of full ID and phone number displays: read-only (never changed or deleted in the application)."""
 
-    list_display = ("viewed_at", "username", "member", "household", "area_code", "ip_address")
-    list_filter = ("viewed_at",)
+    list_display = ("viewed_at", "username", "field", "member", "household", "area_code", "ip_address")
+    list_filter = ("field", "viewed_at")
     search_fields = ("=username", "=household__household_number")
     list_select_related = ("member", "household")
     ordering = ("-viewed_at",)

@@ -253,8 +253,12 @@ class Income(models.Model):
 
 
 class FullIdView(models.Model):
-    """One display of a member's full ID number (查看完整证件号码留痕): who, when, which member."""
+    """One display of a full ID number or phone number (查看完整证件号码、联系电话留痕): who, when, which
+    member (ID number) or household (phone), which field."""
 
+    FIELDS = [("id_number", _("证件号码")), ("phone", _("联系电话"))]
+
+    field = models.CharField(_("查看内容"), max_length=16, choices=FIELDS, default="id_number")
     user = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+",
                              verbose_name=_("用户"))
     username = models.CharField(_("用户名"), max_length=150)
@@ -270,8 +274,8 @@ class FullIdView(models.Model):
     objects = ScopedManager()
 
     class Meta:
-        verbose_name = _("完整证件号码查看记录")
-        verbose_name_plural = _("完整证件号码查看记录")
+        verbose_name = _("完整号码查看记录")
+        verbose_name_plural = _("完整号码查看记录")
         ordering = ["-viewed_at"]
 
     def __str__(self):

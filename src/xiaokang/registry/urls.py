@@ -7,4 +7,5 @@ urlpatterns = [
     path("households/<int:pk>/", views.household_detail, name="household_detail"),
     path("households/<int:pk>/edit/", views.household_edit, name="household_edit"),
     path("households/<int:pk>/members/<int:member_pk>/id/", views.full_id_number, name="member_full_id"),
+    path("households/<int:pk>/phone/", views.full_phone, name="household_full_phone"),
 ]

@@ -198,9 +198,10 @@ class HouseholdDetailView(PersonDataMixin, TemplateView):
                 "stored_verdict_label": VERDICT_LABELS.get(yf.stored.verdict, "") if yf.stored else "",
                 "criteria": [(label, dict(yf.criteria).get(c)) for c, label in criteria_labels],
             })
-        # The phone number in full only for the roles that may see full ID numbers (county/town/village admins).
-        masked = not can_view_full_id(self.request.user)
-        sections = [(title, [field_display(household, n, masked) for n in names])
+        # The phone number is masked here like ID numbers, for every role; the roles that may see full numbers
+        # (county/town/village admins) reveal it with a logged POST (FullPhoneView).
+        masked = True
+        sections = [(title, [(*field_display(household, n, masked), n) for n in names])
                     for title, names in HOUSEHOLD_SECTIONS]
         ancestors = list(reversed(household.area.ancestors()))
         from xiaokang.workflow.selectors import household_panel
@@ -336,7 +337,27 @@ class FullIdNumberView(PersonDataMixin, TemplateView):
         return response
 
 
+class FullPhoneView(PersonDataMixin, TemplateView):
+    """Display a household's full phone number (POST only), for county/town/village admins of the area;
+    every display is logged (``FullIdView`` with field ``phone``: who, when, which household)."""
+
+    template_name = "registry/full_id.html"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        household = self.get_scoped_object(Household.objects.all(), pk=kwargs["pk"])
+        if not can_view_full_id(request.user):
+            raise PermissionDenied(_("您的角色不能查看完整联系电话"))
+        FullIdView.objects.create(user=request.user, username=request.user.get_username(), field="phone",
+                                  household=household, area_code=household.area_id,
+                                  ip_address=request.META.get("REMOTE_ADDR") or None)
+        response = self.render_to_response(self.get_context_data(household=household, phone=household.phone))
+        response["Cache-Control"] = "no-store"
+        return response
+
+
 household_list = HouseholdListView.as_view()
+full_phone = FullPhoneView.as_view()
 household_edit = HouseholdEditView.as_view()
 full_id_number = FullIdNumberView.as_view()
 household_detail = HouseholdDetailView.as_view()
