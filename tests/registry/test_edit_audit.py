@@ -177,6 +177,45 @@ def test_admin_edit_is_recorded_with_admin_channel(data):
     assert last.name == "李四改" and last.channel == "admin" and last.history_user.username == "root"
 
 
+def _admin_household_post(response, **changes):
+    """The POST of the admin's household change form as opened in ``response`` (inlines left as they are)."""
+    form = response.context["adminform"].form
+    post = {}
+    for name, field in form.fields.items():
+        value = form[name].value()
+        if value is None or value is False:
+            continue
+        post[name] = "true" if value is True else value
+    for fs in response.context["inline_admin_formsets"]:
+        prefix = fs.formset.prefix
+        post.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    post.update(changes)
+    return post
+
+
+def test_admin_two_sessions_second_save_is_refused(data):
+    """The admin's household form carries the version it was opened at: the second of two editors gets the
+    conflict message and nothing of theirs is written."""
+    first = client_for(sample.make_user("root1", superuser=True, role="system_admin"))
+    second = client_for(sample.make_user("root2", superuser=True, role="system_admin"))
+    url = reverse("admin:registry_household_change", args=[data.h2.pk])
+    page1, page2 = first.get(url), second.get(url)
+    assert 'name="expected_version"' in page1.content.decode()
+    assert first.post(url, _admin_household_post(page1, phone="13800000011")).status_code == 302
+    h = Household.objects.get(pk=data.h2.pk)
+    assert (h.phone, h.version) == ("13800000011", 2)
+    refused = second.post(url, _admin_household_post(page2, phone="13900000022", natural_village="东组"))
+    assert refused.status_code == 200
+    assert "该户信息已被他人修改（您编辑的是第 1 版，当前为第 2 版）" in refused.content.decode()
+    h = Household.objects.get(pk=data.h2.pk)
+    assert (h.phone, h.natural_village, h.version) == ("13800000011", "", 2)
+    # reopened, the form carries version 2 and saves
+    again = second.get(url)
+    assert second.post(url, _admin_household_post(again, natural_village="东组")).status_code == 302
+    h = Household.objects.get(pk=data.h2.pk)
+    assert (h.phone, h.natural_village, h.version) == ("13800000011", "东组", 3)
+
+
 def test_history_is_not_in_the_admin(data):
     registered = {m._meta.model_name for m in admin.site._registry}
     assert not {"historicalhousehold", "historicalmember", "historicalincome"} & registered

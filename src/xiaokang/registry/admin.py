@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from xiaokang.core.admin import ReadOnlyScopedModelAdmin, ScopedModelAdmin, ScopedStackedInline, ScopedTabularInline
@@ -51,8 +53,35 @@ class IncomeInline(LockedReadOnly, ScopedTabularInline):
               "asset_dividend", "family_planning", "dibao", "tekun", "pension", "ecological", "other_transfer")
 
 
+class HouseholdAdminForm(forms.ModelForm):
+    """The admin's household form with the version read when it was opened (乐观锁, like the web edit form):
+    saving after someone else saved the household (web form, admin, import, workflow) is refused with the
+    conflict message and nothing is written — the household, its members and incomes alike."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["expected_version"].initial = self.instance.version
+
+    def clean(self):
+        from .services import EditConflict
+
+        data = super().clean()
+        if self.instance.pk is not None:
+            expected = data.get("expected_version")
+            # Locked until the admin's transaction ends: no other save slips in between check and save.
+            current = (Household._base_manager.select_for_update().filter(pk=self.instance.pk)
+                       .values_list("version", flat=True).first())
+            if expected is None or current != expected:
+                raise ValidationError(str(EditConflict(self.instance.pk, expected, current)), code="conflict")
+        return data
+
+
 @admin.register(Household)
 class HouseholdAdmin(LockedReadOnly, ScopedModelAdmin):
+    form = HouseholdAdminForm
     list_display = ("household_number", "area", "household_type", "main_cause", "identified_year",
                     "poverty_status", "exit_year")
     list_filter = ("poverty_status", "household_type", "main_cause", "identified_year", "exit_year",
@@ -74,7 +103,7 @@ class HouseholdAdmin(LockedReadOnly, ScopedModelAdmin):
                               "water_outage_days")}),
         (_("土地与生产"), {"fields": ("farmland_mu", "irrigated_mu", "forest_mu", "cooperative_member",
                                   "road_distance_km")}),
-        (_("记录"), {"fields": ("is_demo", "version", "created_at", "updated_at")}),
+        (_("记录"), {"fields": ("is_demo", "version", "created_at", "updated_at", "expected_version")}),
     )
 
 
