@@ -166,6 +166,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 SESSION_COOKIE_AGE = 8 * 3600
+CSRF_FAILURE_VIEW = "xiaokang.core.views.csrf_failure"  # JSON on the API, the Chinese 403 page elsewhere
 # Sessions are read from the shared cache (CACHES above) and written through to the database: one query
 # less on every request; a session evicted from the cache is read back from the database.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

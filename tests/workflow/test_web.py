@@ -181,7 +181,12 @@ def test_api_errors(data, users, inst):
 def test_api_needs_csrf(data, users, inst):
     c = client(users.village, csrf=True)
     r = api_post(c, inst, {"step": "appraisal", "on": "2020-10-01"})
-    assert r.status_code == 403
+    assert r.status_code == 403 and r["Content-Type"] == "application/json"
+    assert r.json()["error"] == "csrf_failed" and "CSRF" in r.json()["message"]
+    assert StepRecord.objects.count() == 0
+    # a page form without its token: the Chinese 403 page
+    page = c.post(reverse("workflow_step", args=[inst.pk]), {"step": "appraisal", "on": "2020-10-01"})
+    assert page.status_code == 403 and "无权访问（403）" in page.content.decode() and "CSRF" in page.content.decode()
     assert StepRecord.objects.count() == 0
 
 

@@ -100,3 +100,16 @@ class LoginView(auth_views.LoginView):
         context = super().get_context_data(**kwargs)
         context["assets"] = asset_urls()
         return context
+
+
+def csrf_failure(request, reason=""):
+    """A refused CSRF check (``CSRF_FAILURE_VIEW``): JSON ``{"error": "csrf_failed", …}`` (403) on the API
+    (``/api/``), the Chinese 403 page elsewhere — never Django's English debug page."""
+    from django.http import JsonResponse
+    from django.shortcuts import render
+
+    message = _("请求未通过 CSRF 校验（页面已过期或缺少 CSRF 令牌），请刷新页面后重试。")
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": "csrf_failed", "message": str(message)}, status=403,
+                            json_dumps_params={"ensure_ascii": False})
+    return render(request, "403.html", {"exception": message}, status=403)
