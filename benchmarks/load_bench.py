@@ -107,10 +107,15 @@ class Client:
 KINDS = ("dashboard", "household_list", "household_page")
 
 
-def run_client(host, port, ids, until, results, lock, seed, kinds=KINDS):
+def run_client(host, port, ids, window, results, lock, seed, kinds, barrier):
+    """One client: log in, wait for every client to have logged in (``barrier``, whose action opens the
+    measured ``window`` [start, end]), then request pages until the window ends. Logging in (a deliberately
+    slow password hash) is not part of the measurement."""
     rng = random.Random(seed)
     c = Client(host, port)
     c.login("demo_city", PASSWORD)
+    barrier.wait()
+    until = window[1]
     local = []
     while time.perf_counter() < until:
         kind = rng.choice(kinds)
@@ -157,7 +162,9 @@ def main() -> None:
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/xiaokang"), "serve", "--bind", f"127.0.0.1:{args.port}", "--workers", str(args.workers),
          "--threads", str(args.threads)],
-        env=env_for(url, home), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        # the server's log goes to a file (a pipe nobody reads would block the server once full)
+        env=env_for(url, home), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(Path(home) / "server.log", "wb"),
+        start_new_session=True)
     try:
         for _ in range(120):
             try:
@@ -168,21 +175,25 @@ def main() -> None:
         # warm-up (not measured): 10 clients for --warmup seconds, so every worker has imported its
         # modules and the cached summaries exist (steady state, as on a server that has been running)
         results, lock = [], threading.Lock()
-        warm_until = time.perf_counter() + args.warmup
-        warmers = [threading.Thread(target=run_client, args=("127.0.0.1", args.port, ids, warm_until, [], lock, 1000 + i, kinds))
-                   for i in range(10)]
-        for t in warmers:
-            t.start()
-        for t in warmers:
-            t.join()
-        until = time.perf_counter() + args.seconds
-        threads = [threading.Thread(target=run_client, args=("127.0.0.1", args.port, ids, until, results, lock, i + 1, kinds))
-                   for i in range(args.clients)]
-        t0 = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+
+        def clients(n, seconds, into, seed0):
+            window = [0.0, 0.0]
+
+            def open_window():
+                window[0] = time.perf_counter()
+                window[1] = window[0] + seconds
+
+            barrier = threading.Barrier(n, action=open_window)
+            threads = [threading.Thread(target=run_client, args=("127.0.0.1", args.port, ids, window, into, lock,
+                                                                 seed0 + i, kinds, barrier)) for i in range(n)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            return window[0]
+
+        clients(10, args.warmup, [], 1000)
+        t0 = clients(args.clients, args.seconds, results, 1)
         wall = time.perf_counter() - t0
     finally:
         os.killpg(server.pid, signal.SIGTERM)

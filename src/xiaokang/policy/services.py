@@ -159,6 +159,49 @@ def assess_household_live(household: Household, year: int, params: Parameters | 
     return result, to_reasons(reason_rows, year)
 
 
+def assess_household_live_years(household: Household, years, params: Parameters | None = None,
+                                member_names: dict | None = None) -> dict:
+    """``assess_household_live`` for several years at once: ``{year: (result_dict, [Reason, ...])}``, or
+    ``{year: ParameterError}`` for a year whose parameters are missing or unconfirmed.
+
+    On PostgreSQL the years' rules run as two prepared statements (results, reasons: each the years'
+    one-household queries joined by ``UNION ALL``) instead of two per year. ``member_names`` (id → name)
+    saves looking the names of the reasons' members up."""
+    from .params import ParameterError
+
+    params = params or current_parameters()
+    out: dict = {}
+    compiled = []
+    for year in years:
+        try:
+            p = HouseholdRuleParams.resolve(params, year, household.area_id[:2])
+        except ParameterError as exc:
+            out[year] = exc
+            continue
+        compiled.append((year, compiled_rule(p, "", connection.vendor, one_household=True)))
+    if not compiled:
+        return out
+    if connection.vendor != "postgresql":
+        for year, _c in compiled:
+            out[year] = assess_household_live(household, year, params)
+        return out
+    rows = _fetch_prepared(_union_years(tuple((y, c[0]) for y, c in compiled)), household.pk)
+    reason_rows = _fetch_prepared(_union_years(tuple((y, c[2]) for y, c in compiled)), household.pk)
+    for year, _c in compiled:
+        result = next((r for r in rows if r["xk_year"] == year), None)
+        if result is not None:
+            result = {k: v for k, v in result.items() if k != "xk_year"}
+        out[year] = (result, to_reasons([r for r in reason_rows if r["xk_year"] == year], year, member_names))
+    return out
+
+
+@lru_cache(maxsize=256)
+def _union_years(parts: tuple) -> str:
+    """One query over the years: ``SELECT <year> AS xk_year, q.* FROM (<that year's SQL>) q UNION ALL …``."""
+    return " UNION ALL ".join(f"SELECT {int(year)} AS xk_year, q{int(year)}.* FROM ({sql}) AS q{int(year)}"
+                              for year, sql in parts)
+
+
 @lru_cache(maxsize=512)
 def _parametrised(sql: str) -> str:
     """The one-household SQL with the sentinel replaced by a bound parameter (``%(household_id)s``)."""
@@ -188,13 +231,17 @@ def _fetch_prepared(sql: str, household_id: int) -> list[dict]:
         return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def to_reasons(rows, year: int) -> list[Reason]:
-    """Reason rows (dicts or AssessmentReason objects) to ``Reason`` with member names looked up once."""
+def to_reasons(rows, year: int, member_names: dict | None = None) -> list[Reason]:
+    """Reason rows (dicts or AssessmentReason objects) to ``Reason`` with member names looked up once
+    (or taken from ``member_names``, id → name, when it has them all)."""
     def get(r, k):
         return r[k] if isinstance(r, dict) else getattr(r, k if k != "member_id" else "member_id")
 
     member_ids = {get(r, "member_id") for r in rows if get(r, "member_id")}
-    names = dict(Member.objects.filter(pk__in=member_ids).values_list("pk", "name")) if member_ids else {}
+    if member_names is not None and member_ids <= member_names.keys():
+        names = member_names
+    else:
+        names = dict(Member.objects.filter(pk__in=member_ids).values_list("pk", "name")) if member_ids else {}
     order = {c: i for i, c in enumerate(REASON_ORDER)}
     out = [
         Reason(code=get(r, "code"), member_name=names.get(get(r, "member_id")), amount=get(r, "amount"),

@@ -121,7 +121,7 @@ def household_years(household: Household, members: list[Member], incomes: list[I
     A year whose parameters are unconfirmed (ParameterUnconfirmed) carries the message instead.
     """
     from xiaokang.policy.reasons import render
-    from xiaokang.policy.services import assess_household_live, current_parameters
+    from xiaokang.policy.services import assess_household_live_years, current_parameters
 
     by_income = {i.year: i for i in incomes}
     by_stored = {a.year: a for a in stored}
@@ -129,6 +129,8 @@ def household_years(household: Household, members: list[Member], incomes: list[I
     if not years:
         return []
     params = params or current_parameters()
+    live = assess_household_live_years(household, [y for y in years if y >= household.identified_year], params,
+                                       member_names={m.pk: m.name for m in members})
     out = []
     for year in years:
         yf = YearFile(year=year, income=by_income.get(year), stored=by_stored.get(year))
@@ -140,14 +142,11 @@ def household_years(household: Household, members: list[Member], incomes: list[I
                 yf.net_fen = net_income_fen(yf.income, transfers)
             except ParameterError:
                 yf.net_fen = None
-        try:
-            if year < household.identified_year:  # not registered yet: the rule would return no row
-                result, reasons = None, []
-            else:
-                result, reasons = assess_household_live(household, year, params)
-        except ParameterError as exc:
-            yf.error = str(exc)
+        outcome = live.get(year, (None, []))  # before the identification year: the rule returns no row
+        if isinstance(outcome, ParameterError):
+            yf.error = str(outcome)
         else:
+            result, reasons = outcome
             if result is None:
                 yf.not_identified = True
             else:
