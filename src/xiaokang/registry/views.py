@@ -223,50 +223,55 @@ HISTORY_TYPES = {"+": gettext_lazy("新建"), "~": gettext_lazy("修改"), "-": 
 HISTORY_LIMIT = 200
 
 
-def _shown(record, name, mask_personal=False):
+def _shown(field, value, mask_personal=False):
     """A historical value for the history table: masked ID numbers, choice labels, 是/否, — for blank."""
-    value = getattr(record, name)
+    name = field.name
     if name == "id_number":
         return mask_id_number(value) or "—"
     if name == "phone" and mask_personal:
         return mask_phone(value) or "—"
-    f = record._meta.get_field(name)
-    if f.choices and value not in (None, ""):
-        return dict(f.flatchoices).get(value, value)
-    if isinstance(value, bool) or (value is None and f.get_internal_type() == "BooleanField"):
+    if field.choices and value not in (None, ""):
+        return dict(field.flatchoices).get(value, value)
+    if isinstance(value, bool) or (value is None and field.get_internal_type() == "BooleanField"):
         return yes_no(value)
     return "—" if value in (None, "") else value
 
 
 def household_history(household, limit=HISTORY_LIMIT, mask_personal=False):
     """The audit trail of one household's file: changes to the household, its members and incomes,
-    newest first (time, user, channel, what, field, old → new). The caller has already scoped ``household``."""
+    newest first (time, user, channel, what, field, old → new). The caller has already scoped ``household``.
+
+    Read as plain rows (one query per table, ``values()``), each record compared with the previous record
+    of the same row, field by field (the fields of ``HISTORY_SKIP`` are bookkeeping, not shown)."""
     sources = [
         (Household, Household.history.filter(id=household.pk), lambda r: _("户信息")),
-        (Member, Member.history.filter(household_id=household.pk), lambda r: _("成员 %(n)s") % {"n": r.name}),
-        (Income, Income.history.filter(household_id=household.pk), lambda r: _("%(y)s 年收入") % {"y": r.year}),
+        (Member, Member.history.filter(household_id=household.pk), lambda r: _("成员 %(n)s") % {"n": r["name"]}),
+        (Income, Income.history.filter(household_id=household.pk), lambda r: _("%(y)s 年收入") % {"y": r["year"]}),
     ]
     entries = []
     for model, qs, label in sources:
-        records = list(qs.select_related("history_user").order_by("id", "history_date", "history_id"))
+        hist = model.history.model
+        fields = [f for f in hist._meta.concrete_fields if f.name not in HISTORY_SKIP and f.attname != "history_id"]
+        names = [f.attname for f in fields]
+        records = list(qs.order_by("id", "history_date", "history_id").values(
+            *names, "history_id", "history_date", "history_type", "channel", "history_user__username"))
         previous = {}
         for rec in records:
-            old = previous.get(rec.id)
+            old = previous.get(rec["id"])
             changes = []
-            if old is not None and rec.history_type == "~":
-                delta = rec.diff_against(old, excluded_fields=HISTORY_SKIP)
-                for c in delta.changes:
-                    f = rec._meta.get_field(c.field)
-                    changes.append({"field": f.verbose_name, "old": _shown(old, c.field, mask_personal),
-                                    "new": _shown(rec, c.field, mask_personal)})
-            previous[rec.id] = rec
-            if rec.history_type == "~" and old is not None and not changes:
+            if old is not None and rec["history_type"] == "~":
+                changes = [{"field": f.verbose_name, "old": _shown(f, old[f.attname], mask_personal),
+                            "new": _shown(f, rec[f.attname], mask_personal)}
+                           for f in fields if old[f.attname] != rec[f.attname]]
+            previous[rec["id"]] = rec
+            if rec["history_type"] == "~" and old is not None and not changes:
                 continue  # saved without a visible change
+            channel = rec["channel"]
             entries.append({
-                "date": rec.history_date, "user": rec.history_user.username if rec.history_user else "—",
-                "channel": Channel(rec.channel).label if rec.channel in Channel.values else (rec.channel or "—"),
-                "type": HISTORY_TYPES.get(rec.history_type, rec.history_type), "object": label(rec),
-                "changes": changes, "order": rec.history_id,
+                "date": rec["history_date"], "user": rec["history_user__username"] or "—",
+                "channel": Channel(channel).label if channel in Channel.values else (channel or "—"),
+                "type": HISTORY_TYPES.get(rec["history_type"], rec["history_type"]), "object": label(rec),
+                "changes": changes, "order": rec["history_id"],
             })
     entries.sort(key=lambda e: (e["date"], e["order"]), reverse=True)
     return entries[:limit]
