@@ -41,3 +41,52 @@ def test_five_failures_lock_the_sixth_attempt():
     # another user from the same address is not locked (user name + IP address)
     sample.make_user("bob")
     assert Client().post(url, {"username": "bob", "password": "pw-Secret-123"}).status_code == 302
+
+
+# ------------------------------------------------------------------------------------------ session timeout
+
+
+def test_idle_session_is_signed_out(settings):
+    """30 minutes (SESSION_IDLE_SECONDS) without a request: signed out, sent to the login page with a message;
+    the last-request time is written at most once a minute."""
+    from xiaokang.accounts.middleware import LAST_SEEN
+
+    assert settings.SESSION_IDLE_SECONDS == 30 * 60 and settings.SESSION_COOKIE_AGE == 8 * 3600
+    sample.make_user("bob")
+    c = Client()
+    assert c.post(reverse("login"), {"username": "bob", "password": "pw-Secret-123"}).status_code == 302
+    assert c.get(reverse("dashboard")).status_code == 200
+    first = c.session[LAST_SEEN]
+    session = c.session
+    session[LAST_SEEN] = first - 30  # 30 s ago: still active, not rewritten
+    session.save()
+    assert c.get(reverse("dashboard")).status_code == 200
+    assert c.session[LAST_SEEN] == first - 30
+    session = c.session
+    session[LAST_SEEN] = first - 29 * 60  # 29 minutes ago: still signed in, the time moves on
+    session.save()
+    assert c.get(reverse("dashboard")).status_code == 200
+    assert c.session[LAST_SEEN] >= first
+    session = c.session
+    session[LAST_SEEN] = first - 31 * 60  # 31 minutes ago: signed out
+    session.save()
+    r = c.get(reverse("household_list"))
+    assert r.status_code == 302 and r["Location"].startswith(reverse("login"))
+    assert "_auth_user_id" not in c.session
+    page = c.get(r["Location"]).content.decode()
+    assert "30 分钟未操作" in page
+    assert c.get(reverse("dashboard")).status_code == 302  # still signed out
+
+
+def test_idle_session_on_the_api_is_401():
+    from xiaokang.accounts.middleware import LAST_SEEN
+
+    sample.make_user("carol")
+    c = Client()
+    assert c.post(reverse("login"), {"username": "carol", "password": "pw-Secret-123"}).status_code == 302
+    c.get(reverse("dashboard"))
+    session = c.session
+    session[LAST_SEEN] -= 31 * 60
+    session.save()
+    r = c.get("/api/v1/workflows/1/")
+    assert r.status_code == 401 and r.json()["error"] == "session_expired"

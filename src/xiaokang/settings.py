@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "xiaokang.core.cache.DataVersionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "xiaokang.accounts.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "xiaokang.core.audit.AuditChannelMiddleware",
@@ -166,6 +167,10 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 SESSION_COOKIE_AGE = 8 * 3600
+# Signed out after this long without a request (xiaokang.accounts.middleware); the last-request time is
+# written to the session at most once a minute.
+SESSION_IDLE_SECONDS = int(os.environ.get("XIAOKANG_SESSION_IDLE_MINUTES", "30")) * 60
+SESSION_IDLE_WRITE_SECONDS = 60
 CSRF_FAILURE_VIEW = "xiaokang.core.views.csrf_failure"  # JSON on the API, the Chinese 403 page elsewhere
 # Sessions are read from the shared cache (CACHES above) and written through to the database: one query
 # less on every request; a session evicted from the cache is read back from the database.
