@@ -58,3 +58,34 @@ def test_household_list_count_follows_a_new_household(client, django_capture_on_
     with django_capture_on_commit_callbacks(execute=True):
         sample.household("YL0099", data.yl_b)
     assert client.get(url, {"year": 2020}).context["page"].paginator.count == 6
+
+
+def test_cached_pages_follow_registry_and_quality_changes(client, django_capture_on_commit_callbacks):
+    """The household list's and the dashboard's rendered bodies (cached_html) are renewed after a registry
+    change and after a data-quality run; another jurisdiction never gets them."""
+    from xiaokang.quality.services import run_checks
+
+    with django_capture_on_commit_callbacks(execute=True):
+        data = sample.build()
+        sample.assess(2020)
+    client.force_login(sample.make_user("city", data.zz))
+    url = reverse("household_list")
+    first = client.get(url, {"year": 2020}).content.decode()
+    assert "YL0001" in first and "CL0001" in first
+    with django_capture_on_commit_callbacks(execute=True):
+        sample.household("YL0098", data.yl_b)
+    assert "YL0098" in client.get(url, {"year": 2020}).content.decode()  # not the cached body
+
+    dash = reverse("dashboard")
+    before = client.get(dash, {"year": 2020}).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        found = run_checks(None, 2020)
+    assert found.open > 0
+    after = client.get(dash, {"year": 2020}).content.decode()
+    assert after != before and "暂无疑点" in before and "暂无疑点" not in after
+
+    # a county user of 茶陵 gets its own body, never the city's
+    other = type(client)()
+    other.force_login(sample.make_user("chaling", data.cl, role="county_admin"))
+    mine = other.get(url, {"year": 2020}).content.decode()
+    assert "CL0001" in mine and "YL0001" not in mine
