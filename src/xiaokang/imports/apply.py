@@ -1,8 +1,10 @@
 """Staging, the checks against the registry, and apply (入库) — all set-based SQL.
 
-The parsed rows (Arrow tables) are loaded into temporary staging tables with the registry's column types
-(``stage``: households, members, incomes; ``stage_keys``: only the keys, for a validation without apply):
-``COPY … (FORMAT csv)`` fed by Arrow's CSV writer on PostgreSQL, ``executemany`` elsewhere. Then:
+The parsed rows (streamed from the parse's files by ``Parsed.batches``, one Arrow table of at most
+``validate.STAGE_BATCH_ROWS`` rows at a time) are loaded into temporary staging tables with the registry's
+column types (``stage``: households, members, incomes; ``stage_keys``: only the keys, for a validation
+without apply): one ``COPY … (FORMAT csv)`` per table fed by Arrow's CSV writer on PostgreSQL,
+``executemany`` elsewhere. Then:
 
 - **checks** (``check_staged``), one query each: a household number that already belongs to a household
   outside the uploader's area; a person (ID number) who is already a member of another household
@@ -66,28 +68,35 @@ def _create(table: str, fields, extra: list[tuple[str, str]]) -> None:
         cur.execute(f"CREATE TEMPORARY TABLE {qn(table)} ({', '.join(cols)})")
 
 
-def _load(table: str, columns: list[str], data) -> None:
-    """Load an Arrow table (columns in the order of ``columns``) into a staging table: ``COPY … (FORMAT csv)``
-    fed by Arrow's CSV writer on PostgreSQL, ``executemany`` elsewhere."""
-    if data is None or data.num_rows == 0:
-        return
+def _load(table: str, columns: list[str], tables) -> int:
+    """Load Arrow tables (an iterable; columns in the order of ``columns``) into a staging table, one at a
+    time: one ``COPY … (FORMAT csv)`` fed by Arrow's CSV writer on PostgreSQL, ``executemany`` elsewhere.
+    Returns the number of rows."""
     col_sql = ", ".join(qn(c) for c in columns)
+    rows = 0
     if connection.vendor == "postgresql":
         import pyarrow.csv as pcsv
 
+        options = pcsv.WriteOptions(include_header=False)
         connection.ensure_connection()
         with connection.connection.cursor() as cur:
             with cur.copy(f"COPY {qn(table)} ({col_sql}) FROM STDIN WITH (FORMAT csv)") as copy:
-                for start in range(0, data.num_rows, 200_000):
-                    buf = io.BytesIO()
-                    pcsv.write_csv(data.slice(start, 200_000), buf, pcsv.WriteOptions(include_header=False))
-                    copy.write(buf.getvalue())
+                for data in tables:
+                    if data.num_rows:
+                        buf = io.BytesIO()
+                        pcsv.write_csv(data, buf, options)
+                        copy.write(buf.getbuffer())
+                        rows += data.num_rows
+                        del buf
     else:
         sql = f"INSERT INTO {qn(table)} ({col_sql}) VALUES ({', '.join(['%s'] * len(columns))})"
         with connection.cursor() as cur:
-            for start in range(0, data.num_rows, 50_000):
-                chunk = data.slice(start, 50_000)
-                cur.executemany(sql, list(zip(*(chunk.column(i).to_pylist() for i in range(chunk.num_columns)))))
+            for data in tables:
+                for start in range(0, data.num_rows, 50_000):
+                    chunk = data.slice(start, 50_000)
+                    cur.executemany(sql, list(zip(*(chunk.column(i).to_pylist() for i in range(chunk.num_columns)))))
+                rows += data.num_rows
+    return rows
 
 
 def drop_staging() -> None:
@@ -110,18 +119,18 @@ def stage_keys(parsed: Parsed) -> None:
     _create(STAGE_H, [hn_f], key)
     _create(STAGE_M, [id_f, name_f], [*key, ("household_number", "varchar(32)")])
     _create(STAGE_I, [], [("household_number", "varchar(32)")])
-    H, M = parsed.households, parsed.members
-    _load(STAGE_H, ["household_number", "_sheet", "_row"], H.select([HN, "_sheet", "_row"]))
-    M = M.filter(pc.is_valid(M.column("member__id_number")))
+    _load(STAGE_H, ["household_number", "_sheet", "_row"], parsed.batches("households", [HN, "_sheet", "_row"]))
+    m_names = ["member__id_number", "member__name", "_sheet", "_row", "household_number"]
     _load(STAGE_M, ["id_number", "name", "_sheet", "_row", "household_number"],
-          M.select(["member__id_number", "member__name", "_sheet", "_row", "household_number"]))
+          (t.filter(pc.is_valid(t.column("member__id_number"))) for t in parsed.batches("members", m_names)))
     with connection.cursor() as cur:
         cur.execute(f"CREATE INDEX xk_import_h_hn ON {qn(STAGE_H)} (household_number)")
         cur.execute(f"CREATE INDEX xk_import_m_id ON {qn(STAGE_M)} (id_number)")
 
 
 def stage(parsed: Parsed, exclude: set[str] = frozenset()) -> dict[str, int]:
-    """Create and fill the staging tables with the parsed households not in ``exclude``."""
+    """Create and fill the staging tables with the parsed households not in ``exclude`` (streamed from
+    ``parsed.batches``, one Arrow table at a time)."""
     hf, mf, inf = _layout_fields()
     key = ("_sheet", "varchar(100)"), ("_row", "integer")
     _create(STAGE_H, hf, list(key))
@@ -130,19 +139,23 @@ def stage(parsed: Parsed, exclude: set[str] = frozenset()) -> dict[str, int]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    H, M = parsed.households, parsed.members
-    if exclude:
-        bad = pa.array(sorted(exclude), pa.string())
-        H = H.filter(pc.invert(pc.fill_null(pc.is_in(H.column(HN), value_set=bad), False)))
-        M = M.filter(pc.invert(pc.fill_null(pc.is_in(M.column("household_number"), value_set=bad), False)))
-    I = H.filter(pc.is_valid(H.column("income__year")))
+    bad = pa.array(sorted(exclude), pa.string()) if exclude else None
+
+    def keep(tables, column):
+        for t in tables:
+            if bad is not None:
+                t = t.filter(pc.invert(pc.fill_null(pc.is_in(t.column(column), value_set=bad), False)))
+            yield t
+
     h_names = [colname(c) for c in L.HOUSEHOLD_COLUMNS] + ["_sheet", "_row"]
     m_names = [colname(c) for c in L.MEMBER_COLUMNS] + ["_sheet", "_row", "household_number"]
     i_names = [colname(c) for c in L.INCOME_COLUMNS] + ["_sheet", "_row", HN]
-    _load(STAGE_H, [f.column for f in hf] + ["_sheet", "_row"], H.select(h_names))
-    _load(STAGE_M, [f.column for f in mf] + ["_sheet", "_row", "household_number"], M.select(m_names))
-    _load(STAGE_I, [f.column for f in inf] + ["_sheet", "_row", "household_number"], I.select(i_names))
-    hrows, mrows, irows = H.num_rows, M.num_rows, I.num_rows
+    hrows = _load(STAGE_H, [f.column for f in hf] + ["_sheet", "_row"], keep(parsed.batches("households", h_names), HN))
+    mrows = _load(STAGE_M, [f.column for f in mf] + ["_sheet", "_row", "household_number"],
+                  keep(parsed.batches("members", m_names), "household_number"))
+    irows = _load(STAGE_I, [f.column for f in inf] + ["_sheet", "_row", "household_number"],
+                  (t.filter(pc.is_valid(t.column("income__year")))
+                   for t in keep(parsed.batches("households", i_names), HN)))
     with connection.cursor() as cur:
         cur.execute(f"CREATE INDEX xk_import_h_hn ON {qn(STAGE_H)} (household_number)")
         cur.execute(f"CREATE INDEX xk_import_m_id ON {qn(STAGE_M)} (id_number)")

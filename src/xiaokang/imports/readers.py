@@ -6,10 +6,14 @@
   header cells name every column they cover.
 - **CSV** is decoded by detection, never asked: a UTF-8 byte-order mark → ``utf-8-sig``; else strict
   UTF-8 (checked in chunks); else GB18030 (a superset of GBK and GB2312). The header is found with the
-  csv module; the data rows are read by Arrow's CSV reader (all columns as text; row numbers are line
-  numbers), or by the csv module when a record spans lines or rows are ragged.
-- ``SheetData.table()`` gives the mapped columns as an Arrow table of strings, built in chunks; Excel
-  numbers in ID and date columns carry ``NUMBER_MARK`` so that the validator refuses them.
+  csv module; the data rows are parsed by Arrow's CSV parser one block (``CSV_BLOCK_BYTES``, cut at a
+  line end) at a time, all columns as text, row numbers = line numbers (Arrow's own streaming reader
+  reads ahead the whole file); a block whose rows are not its lines (a record spanning lines) or that
+  Arrow refuses (ragged rows) switches the sheet to the csv module (``RereadExactly`` when that happens
+  after the first block: the caller reads the sheet again).
+- ``SheetData.batches()`` streams the mapped columns as Arrow record batches of strings (``table()``
+  gathers them); Excel numbers in ID and date columns carry ``NUMBER_MARK`` so that the validator
+  refuses them.
 - **Header**: the first row (of the first 20) with at least ``MIN_HEADER_MATCHES`` cells naming layout
   columns; when the next row names columns too, the header has two rows (group names above, column names
   below; for each column the lower cell when it names a column, else the upper). Unknown header cells,
@@ -114,7 +118,10 @@ class SheetData:
     def table(self):
         import pyarrow as pa
 
-        batches = list(self.batches())
+        try:
+            batches = list(self.batches())
+        except RereadExactly:
+            batches = list(self.batches())
         return pa.Table.from_batches(batches) if batches else None
 
     def batches(self):
@@ -123,6 +130,9 @@ class SheetData:
 
 
 CHUNK_ROWS = 50_000
+# Bytes of CSV per Arrow batch (~40,000 rows of the layout): fewer, larger batches for the column-wise
+# conversion, still bounded.
+CSV_BLOCK_BYTES = 1 << 24
 # Excel cells that are numbers where text is required (ID numbers) carry this prefix in the string table,
 # so that the validator refuses them instead of reading digits Excel may already have lost.
 NUMBER_MARK = "\x01"
@@ -166,13 +176,9 @@ def _csv_encoding(path: Path) -> str:
     return "utf-8"
 
 
-def _count_lines(path: Path) -> int:
-    n, last = 0, b"\n"
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 24):
-            n += chunk.count(b"\n")
-            last = chunk[-1:]
-    return n + (0 if last == b"\n" else 1)
+class RereadExactly(Exception):
+    """The CSV fast path found, after some batches, a record spanning lines or a ragged row: the sheet's
+    ``batches()`` must be read again from the start (it now takes the exact path)."""
 
 
 class _CsvSource:
@@ -180,6 +186,7 @@ class _CsvSource:
         self.path = path
         self.encoding = encoding
         self.start = data_start_line  # physical lines before the first data row
+        self.exact = False  # read with the csv module (set when Arrow's fast path does not fit the file)
 
     def rows(self, sheet: SheetData):
         with open(self.path, encoding=self.encoding, newline="") as f:
@@ -190,42 +197,102 @@ class _CsvSource:
                 if any(v is not None for v in cells):
                     yield n, cells
 
-    def _reader(self, columns):
-        import pyarrow as pa
+    def _options(self):
         import pyarrow.csv as pcsv
 
         encoding = "utf8" if self.encoding.startswith("utf-8") else self.encoding
-        return pcsv.open_csv(
-            self.path,
-            read_options=pcsv.ReadOptions(autogenerate_column_names=True, skip_rows=self.start,
-                                          block_size=1 << 22, encoding=encoding, use_threads=False),
-            parse_options=pcsv.ParseOptions(ignore_empty_lines=False, newlines_in_values=False),
-            convert_options=pcsv.ConvertOptions(
-                strings_can_be_null=False, quoted_strings_can_be_null=False, auto_dict_encode=False,
-                include_columns=[f"f{ci}" for ci in columns], include_missing_columns=True,
-                column_types={f"f{ci}": pa.string() for ci in columns}))
+        return encoding, pcsv.ParseOptions(ignore_empty_lines=False, newlines_in_values=False)
 
-    def _fast_path_ok(self, sheet: SheetData) -> bool:
-        """One cheap pass (one column): every record is one line and no row is ragged."""
-        try:
-            rows = sum(b.num_rows for b in self._reader(sheet.index[:1]))
-        except Exception:  # noqa: BLE001 - the parser refused a row: the exact path will report it
-            return False
-        return rows == _count_lines(self.path) - self.start
+    def _blocks(self):
+        """The file as byte strings of about ``CSV_BLOCK_BYTES``, each cut after its last line end."""
+        rest = b""
+        with open(self.path, "rb") as f:
+            while data := f.read(CSV_BLOCK_BYTES):
+                buf = rest + data if rest else data
+                cut = buf.rfind(b"\n") + 1
+                if cut:
+                    yield buf[:cut]
+                rest = buf[cut:]
+                del buf, data
+        if rest:
+            yield rest
+
+    def _width(self, data: bytes, skip: int) -> int:
+        """Number of fields of the first row after ``skip`` lines of ``data`` (what Arrow's reader takes
+        as the number of columns)."""
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+
+        pos = 0
+        for _ in range(skip):
+            pos = data.index(b"\n", pos) + 1
+        end = data.find(b"\n", pos)
+        line = data[pos:] if end < 0 else data[pos:end + 1]
+        encoding, parse_options = self._options()
+        return pcsv.read_csv(pa.py_buffer(line), read_options=pcsv.ReadOptions(
+            autogenerate_column_names=True, encoding=encoding, use_threads=False), parse_options=parse_options).num_columns
+
+    def _reader(self, columns):
+        """Record batches of the data rows (columns ``f<i>`` for ``i`` in ``columns``, as text), parsed by
+        Arrow block by block: at most one block of the file is in memory (Arrow's streaming reader would
+        read ahead the whole file). Raises ``RereadExactly`` when a block's rows are not its lines (a
+        record spanning lines) or Arrow refuses a row (a ragged row, a stray quote)."""
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+
+        encoding, parse_options = self._options()
+        convert_options = pcsv.ConvertOptions(
+            strings_can_be_null=False, quoted_strings_can_be_null=False, auto_dict_encode=False,
+            include_columns=[f"f{ci}" for ci in columns], include_missing_columns=True,
+            column_types={f"f{ci}": pa.string() for ci in columns})
+        skip, names = self.start, None
+        for data in self._blocks():
+            lines = data.count(b"\n")
+            complete = data.endswith(b"\n")
+            rows = lines - skip + (0 if complete else 1)  # lines of the block that are data rows
+            if rows <= 0:  # header lines only
+                skip -= lines
+                continue
+            try:
+                if names is None:
+                    names = [f"f{i}" for i in range(self._width(data, skip))]
+                table = pcsv.read_csv(pa.py_buffer(data), read_options=pcsv.ReadOptions(
+                    column_names=names, skip_rows=skip, block_size=len(data) + 1, encoding=encoding,
+                    use_threads=False), parse_options=parse_options, convert_options=convert_options)
+            except Exception as exc:  # noqa: BLE001 - the parser refused a row: the exact path will report it
+                raise RereadExactly(str(exc)) from exc
+            del data
+            if table.num_rows != rows:
+                raise RereadExactly("a record spans lines")
+            skip = 0
+            yield from table.to_batches()
 
     def batches(self, sheet: SheetData):
-        """Fast path: Arrow's streaming CSV reader (row numbers = line numbers); otherwise the csv module
-        (a record spanning lines, ragged rows)."""
+        """Fast path: Arrow's CSV parser, block by block (row numbers = line numbers); otherwise (a record
+        spanning lines, ragged rows) the csv module. The fast path checks each block as it goes: a
+        failure in the first block falls back at once; a later one sets ``exact`` and raises
+        ``RereadExactly`` — the caller drops what it got and calls ``batches`` again."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        if not self._fast_path_ok(sheet):
+        if self.exact:
             yield from _string_batches(self.rows(sheet), sheet.index, lambda j, v: None if v is None else str(v))
             return
         names = ["_row"] + [f"c{j}" for j in range(len(sheet.index))]
         first = sheet.header_rows[-1] + 1
         seen = 0
-        for batch in self._reader(sheet.index):
+        reader = self._reader(sheet.index)
+        while True:
+            try:
+                batch = next(reader)
+            except StopIteration:
+                return
+            except RereadExactly:
+                self.exact = True
+                if seen:
+                    raise
+                yield from self.batches(sheet)
+                return
             cols = [pa.array(range(first + seen, first + seen + batch.num_rows), pa.int64())]
             keep = None
             for ci in sheet.index:

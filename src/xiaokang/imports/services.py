@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from xiaokang.core.cache import REGISTRY, bump
 from xiaokang.core.db import analyze
+from xiaokang.registry.models import Household
 
 from . import apply as A
 from . import layout as L
@@ -102,10 +103,11 @@ _CACHE: dict[tuple[int, str], tuple[Parsed, list]] = {}
 
 
 def _parsed(batch: ImportBatch) -> Parsed:
-    """The parsed file (kept for the last batch of this process, so that validate + apply read it once)."""
+    """The parsed file (kept for the last batch of this process, so that validate + apply read it once;
+    its rows are in files on disk, removed when it is dropped)."""
     key = (batch.pk, batch.sha256)
     if key not in _CACHE:
-        _CACHE.clear()
+        _forget()
         try:
             p = parse(batch.file_path, batch.file_name, batch.area_code)
         except (OSError, ValueError, UnicodeError) as exc:  # a damaged file: reported, not a server error
@@ -115,6 +117,13 @@ def _parsed(batch: ImportBatch) -> Parsed:
     p, base = _CACHE[key]
     p.issues = list(base)
     return p
+
+
+def _forget() -> None:
+    """Drop the kept parse (and its files on disk)."""
+    for p, _base in _CACHE.values():
+        p.close()
+    _CACHE.clear()
 
 
 def _record_errors(batch: ImportBatch, parsed: Parsed) -> None:
@@ -130,10 +139,13 @@ def _record_errors(batch: ImportBatch, parsed: Parsed) -> None:
 
 
 def _check(batch: ImportBatch, parsed: Parsed, keys_only: bool = False) -> None:
-    """Staging + the registry checks (the caller drops the staging tables)."""
-    if parsed.fatal or parsed.households is None:
+    """Staging + the registry checks (the caller drops the staging tables). A validation against an empty
+    registry stages nothing: both checks need a registry household (members belong to one)."""
+    if parsed.fatal or not parsed.has_data:
         return
     if keys_only:
+        if not Household.objects.exists():
+            return
         A.stage_keys(parsed)
     else:
         A.stage(parsed)
@@ -223,7 +235,7 @@ def apply(batch: ImportBatch, user=None, *, dry_run: bool = False) -> ImportBatc
             result.households.new + result.members.new >= ANALYZE_AFTER_ROWS):
         analyze("registry_household", "registry_member", "registry_income")  # fresh planner statistics
     if batch.status == BatchStatus.APPLIED:
-        _CACHE.clear()  # the parsed file is not needed any more
+        _forget()  # the parsed file is not needed any more
     batch.result = result
     return batch
 

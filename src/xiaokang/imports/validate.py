@@ -1,18 +1,25 @@
-"""Validation of one file (校验): typed columns, then the checks across rows — set-based.
+"""Validation of one file (校验): typed columns, then the checks across rows — set-based, bounded memory.
 
-``parse(path, display_name, area_code)`` reads the file (``readers``: one Arrow table of strings per
-sheet), converts every layout column as a whole (``convert_array``: each *distinct* value is normalised
-and converted once with ``converter`` and spread back with dictionary indices; text and ID columns are
-vectorised with Arrow compute), then runs the checks across rows as DuckDB SQL over the whole file:
-rows without a household number; a household number in two separate blocks (a household's rows are
-adjacent); the household's columns and income agreeing across its rows (blank cells below the first
-count as "same as above"); required values; ID numbers (GB 11643 check character and birth date in SQL,
-the exact message from ``registry.idnumber`` for the few that fail; an ID stored by Excel as a number is
-refused — "format the column as text" — never repaired); sex and birth date against the ID; the same ID
-twice in the file; work months (``quality.work_months_min/max``); villages unknown, not villages or
-outside the uploader's area; other causes repeating the main cause; exit year before identification;
-其中 items above their totals. The checks against the registry (person already in another household,
-household number of another area) run in SQL over the staged rows (``apply.check_staged``).
+``parse(path, display_name, area_code)`` streams the file (``readers``: Arrow record batches of strings,
+one block of the file at a time), converts every layout column batch by batch (``convert_array``: each
+*distinct* value is normalised and converted once with ``converter`` and spread back with dictionary
+indices; text and ID columns are vectorised with Arrow compute) and appends each typed batch to a
+temporary Parquet file, so that neither the strings nor the typed rows of the whole file are ever held in
+Python. The checks across rows then run as DuckDB SQL over that file (an in-memory DuckDB limited to
+``DUCKDB_MEMORY_LIMIT``, spilling to disk): rows without a household number; a household number in two
+separate blocks (a household's rows are adjacent); the household's columns and income agreeing across its
+rows (blank cells below the first count as "same as above"); required values; ID numbers (GB 11643 check
+character and birth date in SQL, the exact message from ``registry.idnumber`` for the few that fail; an ID
+stored by Excel as a number is refused — "format the column as text" — never repaired); sex and birth date
+against the ID; the same ID twice in the file; work months (``quality.work_months_min/max``); villages
+unknown, not villages or outside the uploader's area; other causes repeating the main cause; exit year
+before identification; 其中 items above their totals. Issues are located (sheet, row, household number)
+with one query per step, not one per issue. The checks against the registry (person already in another
+household, household number of another area) run in SQL over the staged rows (``apply.check_staged``).
+
+The result (``Parsed``) keeps the rows to stage on disk — ``households.parquet`` and ``members.parquet``
+in a temporary folder it owns — and ``Parsed.batches`` streams them back for staging. Peak memory is
+therefore a few batches plus DuckDB's limit, whatever the size of the file.
 
 Every problem is an ``Issue`` (file, sheet, row, column header, value, reason in Chinese); the codes and
 messages of the checks shared with data quality come from ``xiaokang.quality.catalogue``.
@@ -22,9 +29,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
+import tempfile
+import weakref
 from dataclasses import dataclass, field
-from pathlib import Path
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from xiaokang.areas.models import Area
 from xiaokang.core.money import yuan_to_fen
@@ -34,13 +44,15 @@ from xiaokang.registry.idnumber import validate_id_number
 from xiaokang.registry.models import Household, Income, Member
 
 from . import layout as L
-from .readers import NUMBER_MARK, Issue, norm_cell, read_file, show
+from .readers import NUMBER_MARK, Issue, RereadExactly, norm_cell, read_file, show
 
 MODELS = {L.HOUSEHOLD: Household, L.MEMBER: Member, L.INCOME: Income}
 YEAR_MIN = 1900  # a sanity bound of the four-digit year format, not a policy number
 # DuckDB (the checks across rows) spills to disk above this, keeping an import of a million households
-# under the 2 GB target of issue 5 together with the Arrow tables.
+# under the 2 GB target of issue 5 together with the batches in Python.
 DUCKDB_MEMORY_LIMIT = "768MB"
+# Rows per Arrow table when the parsed rows are read back for staging (``Parsed.batches``).
+STAGE_BATCH_ROWS = 100_000
 
 
 class Bad(ValueError):
@@ -427,24 +439,50 @@ def _convert_text_array(col: L.Column, arr):
 
 @dataclass
 class Parsed:
-    """A parsed file. ``households`` (one row per household number: household and income columns,
-    ``_sheet``/``_row`` of its first row), ``members`` (one row per member row, with ``household_number``)
-    and ``rows`` (``_sheet``, ``_row``, ``household_number`` of every data row) are Arrow tables whose
-    columns are named ``colname(col)``, values in database form (money in fen). ``fatal`` issues (file or
-    header) stop the whole import even when partial."""
+    """A parsed file. The rows to stage are kept on disk, not in memory: ``workdir`` holds
+    ``households.parquet`` (one row per household number: household and income columns, ``_sheet``/``_row``
+    of its first row) and ``members.parquet`` (one row per member row with a household number, with
+    ``household_number``, ``_sheet``, ``_row``), columns named ``colname(col)``, values in database form
+    (money in fen), in file order; ``batches`` streams them with the blanks set to the field defaults. The
+    folder is removed by ``close`` (or when the object is garbage-collected, or at exit). ``fatal`` issues
+    (file or header) stop the whole import even when partial."""
 
     file: str
     sheets: list = field(default_factory=list)
-    households: object = None
-    members: object = None
-    rows: object = None
     issues: list[Issue] = field(default_factory=list)
     fatal: bool = False
     rows_total: int = 0
+    household_count: int = 0
+    workdir: Path | None = None
+
+    def __post_init__(self):
+        self._finalizer = None
 
     @property
-    def household_count(self) -> int:
-        return 0 if self.households is None else self.households.num_rows
+    def has_data(self) -> bool:
+        return self.workdir is not None
+
+    def _own(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self._finalizer = weakref.finalize(self, shutil.rmtree, str(workdir), True)
+
+    def close(self) -> None:
+        """Remove the files of the parsed rows (``has_data`` becomes false)."""
+        if self._finalizer is not None:
+            self._finalizer()
+            self._finalizer = None
+        self.workdir = None
+
+    def batches(self, kind: str, columns: list[str] | None = None, rows: int = STAGE_BATCH_ROWS):
+        """Arrow tables of at most ``rows`` rows of ``kind`` ("households" or "members"), in file order,
+        only ``columns`` (default: all), blanks set to the field defaults (``blank_value``)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        fill = _DEFAULTS_OF[kind]()
+        with pq.ParquetFile(self.workdir / f"{kind}.parquet") as f:
+            for b in f.iter_batches(batch_size=rows, columns=columns, use_threads=False):
+                yield _fill_defaults(pa.Table.from_batches([b]), [c for c in fill if colname(c) in b.schema.names])
 
     def rejected_count(self) -> int:
         """Households of the file with an error (a partial import leaves them out)."""
@@ -452,10 +490,11 @@ class Parsed:
         import pyarrow.compute as pc
 
         bad = self.bad_households()
-        if self.households is None or not bad:
+        if not self.has_data or not bad:
             return 0
-        hn = self.households.column("household__household_number")
-        return pc.sum(pc.fill_null(pc.is_in(hn, value_set=pa.array(sorted(bad), pa.string())), False)).as_py() or 0
+        value_set = pa.array(sorted(bad), pa.string())
+        return sum(pc.sum(pc.fill_null(pc.is_in(t.column(HN), value_set=value_set), False)).as_py() or 0
+                   for t in self.batches("households", [HN]))
 
     def bad_households(self) -> set[str]:
         return {i.household for i in self.issues if i.household}
@@ -467,11 +506,16 @@ class Parsed:
 
         out = {(i.sheet, i.row) for i in self.issues if i.row}
         bad = self.bad_households()
-        if bad and self.rows is not None:
-            mask = pc.fill_null(pc.is_in(self.rows.column("household_number"), value_set=pa.array(sorted(bad))), False)
-            sub = self.rows.filter(mask)
-            out.update(zip(sub.column("_sheet").to_pylist(), sub.column("_row").to_pylist()))
+        if bad and self.has_data:
+            value_set = pa.array(sorted(bad), pa.string())
+            for t in self.batches("members", ["household_number", "_sheet", "_row"]):
+                sub = t.filter(pc.fill_null(pc.is_in(t.column("household_number"), value_set=value_set), False))
+                out.update(zip(sub.column("_sheet").to_pylist(), sub.column("_row").to_pylist()))
         return out
+
+
+_DEFAULTS_OF = {"households": lambda: L.HOUSEHOLD_COLUMNS + tuple(c for c in L.INCOME_COLUMNS if c.key != "year"),
+                "members": lambda: L.MEMBER_COLUMNS}
 
 
 def _q(code: str, value="", name="") -> str:
@@ -494,16 +538,30 @@ def _id_sql(c: str) -> tuple[str, str, str]:
 
 
 def parse(path, display_name: str | None = None, area_code: str = "", today: dt.date | None = None) -> Parsed:
-    """Read and check one file (no database writes). ``area_code``: the uploader's area prefix ("" = all)."""
-    import duckdb
-    import pyarrow as pa
-    import pyarrow.compute as pc  # noqa: F401
-
+    """Read and check one file (no database writes). ``area_code``: the uploader's area prefix ("" = all).
+    The rows to stage go to a temporary folder owned by the result (``Parsed.workdir``)."""
     sheets, issues = read_file(path, display_name)
     file = display_name or str(path).rsplit("/", 1)[-1]
     result = Parsed(file=file, issues=list(issues), fatal=bool(issues))
     if result.fatal:
         return result
+    work = Path(tempfile.mkdtemp(prefix="xiaokang-import-"))
+    try:
+        kept = _parse(result, sheets, work, area_code, today)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    if kept:
+        result._own(work)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def _parse(result: Parsed, sheets, work: Path, area_code: str, today: dt.date | None) -> bool:
+    """The body of ``parse``: returns whether the rows to stage were written to ``work``."""
+    import duckdb
+
     from xiaokang.policy.params import file_parameters
 
     params = file_parameters()
@@ -511,72 +569,122 @@ def parse(path, display_name: str | None = None, area_code: str = "", today: dt.
     months_min = params.value("quality.work_months_min", on)
     months_max = params.value("quality.work_months_max", on)
 
+    # DuckDB in memory (at most DUCKDB_MEMORY_LIMIT, spilling to the work folder): the rows themselves
+    # stay in a Parquet file that DuckDB scans, never in Python.
+    con = duckdb.connect(":memory:", config={"memory_limit": DUCKDB_MEMORY_LIMIT, "threads": 1,
+                                             "preserve_insertion_order": False,
+                                             "temp_directory": str(work / "spill")})
+    try:
+        con.execute("SET enable_progress_bar = false")
+        patch = _checks(result, sheets, con, work, area_code, on, months_min, months_max)
+        con.close()  # DuckDB's memory is released before the members are written
+        if patch is not None:
+            _write_members(work / "rows.parquet", work / "members.parquet", patch, {
+                colname(L.BY_KEY[L.MEMBER, "id_number"]): "id", "member__sex": "sex", "member__birth_date": "birth"})
+        return patch is not None
+    finally:
+        con.close()
+        (work / "rows.parquet").unlink(missing_ok=True)
+        shutil.rmtree(work / "spill", ignore_errors=True)
+
+
+def _checks(result: Parsed, sheets, con, work: Path, area_code: str, on: dt.date, months_min, months_max):
+    """Conversion and checks; writes ``households.parquet`` and returns the patch of the member rows for
+    ``_write_members`` (None when the file has no data rows)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    file = result.file
+
     # 1–2. Stream each sheet's rows (Arrow batches of strings) and convert every layout column batch by
-    # batch (distinct values once, remembered across batches); only the typed table is kept.
+    # batch (distinct values once, remembered across batches); each typed batch is appended to a Parquet
+    # file (``_pos`` = position in the file) and dropped. DuckDB reads that file as the view ``t``.
     header_of: dict[tuple[str, str], str] = {}
     memos: dict[str, dict] = {colname(c): {} for c in L.COLUMNS}
-    typed_parts = []
     conv_errors: list[tuple[int, L.Column, str, str]] = []
-    offset = 0
-    for sheet in sheets:
-        result.sheets.append((sheet.name, sheet.header_rows, sheet.raw_headers))
-        present = {colname(c): j for j, c in enumerate(sheet.columns)}
-        for c, h in zip(sheet.columns, sheet.headers):
-            header_of[sheet.name, colname(c)] = h
-        for batch in sheet.batches():
-            nb = batch.num_rows
-            if not nb:
-                continue
-            cols = {"_sheet": pa.array([sheet.name] * nb, pa.string()), "_row": batch.column("_row")}
-            for c in L.COLUMNS:
-                j = present.get(colname(c))
-                arr = batch.column(f"c{j}") if j is not None else pa.nulls(nb, pa.string())
-                typed, errors = convert_array(c, arr, memos[colname(c)])
-                cols[colname(c)] = typed
-                conv_errors.extend((offset + p, c, reason, value) for p, (reason, value) in errors.items())
-            typed_parts.append(pa.table(cols))
-            offset += nb
-            del batch, cols
-    if not typed_parts:
+    rows_file = work / "rows.parquet"
+
+    def convert() -> int:
+        writer = None
+        n = 0
+        try:
+            for sheet in sheets:
+                result.sheets.append((sheet.name, sheet.header_rows, sheet.raw_headers))
+                present = {colname(c): j for j, c in enumerate(sheet.columns)}
+                for c, h in zip(sheet.columns, sheet.headers):
+                    header_of[sheet.name, colname(c)] = h
+                for batch in sheet.batches():
+                    nb = batch.num_rows
+                    if not nb:
+                        continue
+                    cols = {"_sheet": pa.array([sheet.name] * nb, pa.string()), "_row": batch.column("_row")}
+                    for c in L.COLUMNS:
+                        j = present.get(colname(c))
+                        arr = batch.column(f"c{j}") if j is not None else pa.nulls(nb, pa.string())
+                        typed, errors = convert_array(c, arr, memos[colname(c)])
+                        cols[colname(c)] = typed
+                        conv_errors.extend((n + p, c, reason, value) for p, (reason, value) in errors.items())
+                    del batch
+                    cols["_pos"] = pa.array(range(n, n + nb), pa.int64())
+                    part = pa.table(cols)
+                    del cols
+                    if writer is None:
+                        writer = pq.ParquetWriter(rows_file, part.schema, compression="snappy")
+                    writer.write_table(part)
+                    del part
+                    n += nb
+        finally:
+            if writer is not None:
+                writer.close()
+        return n
+
+    try:
+        n = convert()
+    except RereadExactly:  # a CSV that the fast path cannot read after all: again, with the csv module
+        result.sheets.clear()
+        conv_errors.clear()
+        n = convert()
+    if not n:
         result.issues.append(Issue(file, sheets[0].name if sheets else "", None, "", "", "文件中没有数据行",
                                    code="IMP_EMPTY"))
         result.fatal = True
-        return result
-    T = pa.concat_tables(typed_parts)
-    del typed_parts
-    n = T.num_rows
+        return None
+    rows_sql = str(rows_file).replace("'", "''")
+    con.execute(f"CREATE VIEW t AS SELECT * FROM read_parquet('{rows_sql}')")
     result.rows_total = n
-    T = T.append_column("_pos", pa.array(range(n), pa.int64()))
-    sheet_arr = T.column("_sheet").combine_chunks()
-    row_arr = T.column("_row").combine_chunks()
-    hn_arr = T.column(HN)
 
-    def where(pos):
-        return sheet_arr[pos].as_py(), row_arr[pos].as_py()
+    def q(sql, params=None):
+        return con.execute(sql, params or {}).fetchall()
 
-    def hn_at(pos):
-        return hn_arr[pos].as_py()
+    # Issues of a row are located (sheet, row, household number) in one query per step, not per issue:
+    # ``add`` keeps a placeholder, ``locate`` fills the placeholders in.
+    pending: list[tuple] = []
 
     def add(pos, col, reason, code, value, household=...):
-        sheet, row = where(pos)
-        hh = hn_at(pos) if household is ... else household
-        header = header_of.get((sheet, colname(col)), col.header) if col is not None else ""
-        result.issues.append(Issue(file, sheet, row, header, value, reason, hh, code))
+        pending.append((len(result.issues), pos, col, reason, code, value, household))
+        result.issues.append(None)
+
+    def locate(extra=()) -> dict[int, tuple]:
+        want = sorted({p[1] for p in pending} | set(extra))
+        if not want:
+            return {}
+        con.register("want", pa.table({"_pos": pa.array(want, pa.int64())}))
+        loc = {pos: (sheet, row, hn) for pos, sheet, row, hn in
+               q(f"SELECT t._pos, t._sheet, t._row, t.{HN} FROM t JOIN want USING (_pos)")}
+        con.unregister("want")
+        for i, pos, col, reason, code, value, household in pending:
+            sheet, row, hn = loc[pos]
+            header = header_of.get((sheet, colname(col)), col.header) if col is not None else ""
+            result.issues[i] = Issue(file, sheet, row, header, value, reason, hn if household is ... else household,
+                                     code)
+        pending.clear()
+        return loc
 
     errored: set[tuple[int, str]] = set()
     for pos, c, reason, value in sorted(conv_errors, key=lambda e: (e[0], L.COLUMNS.index(e[1]))):
         errored.add((pos, colname(c)))
         add(pos, c, reason, "Q01_ID_INVALID" if c.type == "id" else "IMP_VALUE", value)
-
-    import tempfile
-
-    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, "threads": 1,
-                                 "preserve_insertion_order": False,
-                                 "temp_directory": str(Path(tempfile.gettempdir()) / "xiaokang-import-duckdb")})
-    con.register("t", T)
-
-    def q(sql, params=None):
-        return con.execute(sql, params or {}).fetchall()
+    del conv_errors
 
     hcol = L.BY_KEY[L.HOUSEHOLD, "household_number"]
     # 3. Rows without a household number.
@@ -584,14 +692,14 @@ def parse(path, display_name: str | None = None, area_code: str = "", today: dt.
         if (pos, HN) not in errored:
             add(pos, hcol, "户编号为空（必填）", "IMP_REQUIRED", "", household=None)
     # 4. A household's rows must be adjacent: the same number in a later block is a duplicate.
-    for pos, first_sheet, first_row in q(f"""
+    for pos, first_sheet, first_row, hn in q(f"""
         WITH b AS (SELECT _pos, _sheet, _row, {HN} AS hn,
                           {HN} IS DISTINCT FROM lag({HN}) OVER (ORDER BY _pos) AS starts FROM t),
              s AS (SELECT *, min(_pos) OVER (PARTITION BY hn) AS first_pos FROM b WHERE hn IS NOT NULL)
-        SELECT s._pos, f._sheet, f._row FROM s JOIN t f ON f._pos = s.first_pos
+        SELECT s._pos, f._sheet, f._row, s.hn FROM s JOIN t f ON f._pos = s.first_pos
         WHERE s.starts AND s._pos <> s.first_pos ORDER BY s._pos"""):
         add(pos, hcol, f"户编号在文件中重复（已在工作表「{first_sheet}」第 {first_row} 行出现；同一户的各行须相邻）",
-            "IMP_DUPLICATE_HOUSEHOLD", hn_at(pos))
+            "IMP_DUPLICATE_HOUSEHOLD", hn)
     # 5. Member values: required, ID number (GB 11643), sex and birth date against it, work months, dates.
     for c in L.MEMBER_COLUMNS:
         if c.required:
@@ -600,30 +708,43 @@ def parse(path, display_name: str | None = None, area_code: str = "", today: dt.
                     add(pos, c, "必填项为空", "IMP_REQUIRED", "")
     idc, doc = colname(L.BY_KEY[L.MEMBER, "id_number"]), colname(L.BY_KEY[L.MEMBER, "document_type"])
     namec, sexc, birthc = "member__name", "member__sex", "member__birth_date"
-    valid, id_sex, id_birth = _id_sql(idc)
+    valid = _id_sql(idc)[0]
     resident = f"coalesce({doc}, 'id') = 'id'"
-    id_fix: dict[int, tuple[str, str, dt.date]] = {}
-    for pos, ident, name in q(f"SELECT _pos, {idc}, {namec} FROM t WHERE {idc} IS NOT NULL AND {resident} "
-                              f"AND NOT {valid} ORDER BY _pos", {"today": on}):
+    # One pass over the ID numbers: sex and birth date of the valid ones (``d``), and the invalid ones
+    # (with their name) for the exact message, or the upgrade of a 15-digit number.
+    # (``OFFSET 0`` keeps the optimizer from copying the validity expression into each use of it)
+    con.execute(f"CREATE TABLE d AS SELECT _pos, CASE WHEN ok THEN {_id_sql('v_id')[1]} END AS id_sex, "
+                f"CASE WHEN ok THEN {_id_sql('v_id')[2]} END AS id_birth, CASE WHEN bad THEN v_id END AS bad_id, "
+                f"CASE WHEN bad THEN v_name END AS bad_name, bad AS invalid "
+                f"FROM (SELECT *, coalesce(res AND valid, false) AS ok, "
+                f"coalesce(v_id IS NOT NULL AND res AND NOT valid, false) AS bad "
+                f"FROM (SELECT _pos, {idc} AS v_id, {namec} AS v_name, {resident} AS res, {valid} AS valid "
+                f"FROM t OFFSET 0))", {"today": on})
+    fix_pos, fix_id = [], []
+    for pos, ident, name in q("SELECT _pos, bad_id, bad_name FROM d WHERE invalid ORDER BY _pos"):
         check = validate_id_number(ident, today=on)
         if check.valid:  # a 15-digit number, upgraded to 18
-            id_fix[pos] = (check.normalized, check.sex, check.birth_date)
+            fix_pos.append(pos)
+            fix_id.append(check.normalized)
         else:
             add(pos, L.BY_KEY[L.MEMBER, "id_number"], _q(Q.ID_INVALID, check.error, name or ""), Q.ID_INVALID, ident)
             errored.add((pos, idc))
-    if id_fix:
-        ids = T.column(idc).to_pylist()
-        for pos, (norm, _s, _b) in id_fix.items():
-            ids[pos] = norm
-        T = T.set_column(T.schema.get_field_index(idc), idc, pa.array(ids, pa.string()))
-        con.register("t", T)
+    if fix_pos:  # t becomes the file's rows with these ID numbers replaced; d gets their sex and birth date
+        con.register("fix_in", pa.table({"_pos": pa.array(fix_pos, pa.int64()), "v": pa.array(fix_id, pa.string())}))
+        con.execute("CREATE TABLE fix AS SELECT * FROM fix_in")
+        con.unregister("fix_in")
+        con.execute(f"CREATE OR REPLACE VIEW t AS SELECT r.* REPLACE (coalesce(fix.v, r.{idc}) AS {idc}) "
+                    f"FROM read_parquet('{rows_sql}') r LEFT JOIN fix USING (_pos)")
+        fvalid, fsex, fbirth = _id_sql("fix.v")
+        con.execute(f"UPDATE d SET id_sex = CASE WHEN {fvalid} THEN {fsex} END, "
+                    f"id_birth = CASE WHEN {fvalid} THEN {fbirth} END FROM fix WHERE d._pos = fix._pos", {"today": on})
+    # (the rows of ``bad_ids`` have no sex or birth date in ``d``: their ID number is blank or invalid)
     bad_ids = sorted(p for p, c in errored if c == idc)
-    con.register("bad_ids", pa.table({"_pos": pa.array(bad_ids, pa.int64())}))
-    valid, id_sex, id_birth = _id_sql(f"t.{idc}")
-    derived = (f"CREATE TEMP TABLE d AS SELECT t._pos, CASE WHEN {resident} AND {valid} THEN {id_sex} END AS id_sex, "
-               f"CASE WHEN {resident} AND {valid} THEN {id_birth} END AS id_birth FROM t "
-               f"WHERE t._pos NOT IN (SELECT _pos FROM bad_ids)")
-    con.execute(derived, {"today": on})
+    con.execute("CREATE TABLE bad_ids (_pos BIGINT)")
+    if bad_ids:
+        con.register("bad_ids_in", pa.table({"_pos": pa.array(bad_ids, pa.int64())}))
+        con.execute("INSERT INTO bad_ids SELECT _pos FROM bad_ids_in")
+        con.unregister("bad_ids_in")
     sex_labels = dict(codes.Sex.choices)
     for pos, sex, isex, name in q(f"SELECT t._pos, t.{sexc}, d.id_sex, t.{namec} FROM t JOIN d USING (_pos) "
                                   f"WHERE t.{sexc} IS NOT NULL AND d.id_sex IS NOT NULL AND t.{sexc} <> d.id_sex "
@@ -651,19 +772,21 @@ def parse(path, display_name: str | None = None, area_code: str = "", today: dt.
     # 6. The same person twice in the file: every occurrence is an error.
     id_col = L.BY_KEY[L.MEMBER, "id_number"]
     for pos, ident, places in q(f"""
+        WITH s AS (SELECT _pos, _sheet, _row, {idc} FROM t
+                   WHERE {idc} IS NOT NULL AND _pos NOT IN (SELECT _pos FROM bad_ids)),
+             dup AS (SELECT {idc} FROM s GROUP BY {idc} HAVING count(*) > 1)
         SELECT _pos, {idc}, string_agg('「' || _sheet || '」第 ' || _row || ' 行', '、' ORDER BY _pos)
                       OVER (PARTITION BY {idc}) AS places
-        FROM t WHERE {idc} IS NOT NULL AND _pos NOT IN (SELECT _pos FROM bad_ids)
-        QUALIFY count(*) OVER (PARTITION BY {idc}) > 1 ORDER BY _pos"""):
+        FROM s WHERE {idc} IN (SELECT {idc} FROM dup) ORDER BY _pos"""):
         add(pos, id_col, f"证件号码在文件中重复（{places}），同一人不能出现两次", "IMP_DUPLICATE_ID", ident)
     # 7. Households: the first non-blank value of each household column; a different one later is an error.
     hl = [colname(c) for c in L.HOUSEHOLD_LEVEL]
     # The household's first row (small join), then, column by column, the first non-blank value of the
     # households whose first row left it blank (an aggregate over all columns at once needs far more memory).
     select_hl = ", ".join(f"t.{c}" for c in hl if c != HN)
-    con.execute(f"CREATE TEMP TABLE firsts AS SELECT {HN} AS hn, min(_pos) AS p FROM t WHERE {HN} IS NOT NULL "
+    con.execute(f"CREATE TABLE firsts AS SELECT {HN} AS hn, min(_pos) AS p FROM t WHERE {HN} IS NOT NULL "
                 f"GROUP BY {HN}")
-    con.execute(f"CREATE TEMP TABLE h AS SELECT t.{HN}, t._sheet, t._row, t._pos, {select_hl} "
+    con.execute(f"CREATE TABLE h AS SELECT t.{HN}, t._sheet, t._row, t._pos, {select_hl} "
                 f"FROM t JOIN firsts f ON t._pos = f.p")
     for c in hl:
         if c == HN:
@@ -673,46 +796,78 @@ def parse(path, display_name: str | None = None, area_code: str = "", today: dt.
                     f"WHERE t.{c} IS NOT NULL GROUP BY t.{HN}) x WHERE h.{HN} = x.hn")
     conflicts = ", ".join(f"CASE WHEN t.{c} IS NOT NULL AND t.{c} <> h.{c} THEN '{c}' END" for c in hl if c != HN)
     by_name = {colname(c): c for c in L.COLUMNS}
-    for pos, names, first_row in q(f"""
+    found = [(pos, name, first_row) for pos, names, first_row in q(f"""
         SELECT * FROM (SELECT t._pos, list_filter([{conflicts}], lambda x: x IS NOT NULL) AS names, h._row
-                       FROM t JOIN h USING ({HN})) WHERE len(names) > 0 ORDER BY _pos"""):
-        for name in names:
-            c = by_name[name]
-            if (pos, name) in errored:
-                continue
-            first = q(f"SELECT {name} FROM h WHERE {HN} = $hn", {"hn": hn_at(pos)})[0][0]
-            value = T.column(name)[pos].as_py()
-            add(pos, c, f"同一户的各行此列不一致（该户第 {first_row} 行为「{display(c, first)}」）",
-                "IMP_HOUSEHOLD_DISAGREES", display(c, value))
+                       FROM t JOIN h USING ({HN})) WHERE len(names) > 0 ORDER BY _pos""")
+             for name in names if (pos, name) not in errored]
+    values: dict[tuple[int, str], tuple] = {}
+    for name in {name for _p, name, _r in found}:  # the values of the (few) disagreeing cells, column by column
+        con.register("want", pa.table({"_pos": pa.array(sorted({p for p, nm, _r in found if nm == name}), pa.int64())}))
+        for pos, value, first in q(f"SELECT t._pos, t.{name}, h.{name} FROM t JOIN want USING (_pos) "
+                                   f"JOIN h USING ({HN})"):
+            values[pos, name] = (value, first)
+        con.unregister("want")
+    for pos, name, first_row in found:
+        c = by_name[name]
+        value, first = values[pos, name]
+        add(pos, c, f"同一户的各行此列不一致（该户第 {first_row} 行为「{display(c, first)}」）",
+            "IMP_HOUSEHOLD_DISAGREES", display(c, value))
+    del found, values
     # 8. Household checks: required values, villages, area, causes, years, income items.
-    household_errored = {(hn_at(p), c) for p, c in errored if c in set(hl)}
+    hl_set = set(hl)
+    loc = locate(extra=[p for p, c in errored if c in hl_set])
+    household_errored = {(loc[p][2], c) for p, c in errored if c in hl_set}
+    del loc
     _household_checks(result, con, area_code, household_errored, header_of)
-    H = con.sql("SELECT * FROM h ORDER BY _pos").to_arrow_table()
-    # 9. The tables to stage (blanks → the field's default), as zero-copy selections of the typed table
-    # where possible: members are the member columns of every row with a household number, sex and birth
-    # date taken from the ID number when blank.
-    derived = con.sql("SELECT d.id_sex, d.id_birth FROM t LEFT JOIN d USING (_pos) ORDER BY t._pos").to_arrow_table()
-    con.close()
-    members = {}
-    for c in L.MEMBER_COLUMNS:
-        a = T.column(colname(c))
-        if c.key == "sex":
-            a = pc.coalesce(a, derived.column("id_sex").cast(a.type))
-        elif c.key == "birth_date":
-            a = pc.coalesce(a, derived.column("id_birth").cast(a.type))
-        members[colname(c)] = a
-    del derived
-    members["household_number"] = T.column(HN)
-    members["_sheet"] = T.column("_sheet")
-    members["_row"] = T.column("_row")
-    M = pa.table(members)
-    if T.column(HN).null_count:
-        M = M.filter(pc.is_valid(M.column("household_number")))
-    result.members = _fill_defaults(M, L.MEMBER_COLUMNS)
-    result.households = _fill_defaults(H, L.HOUSEHOLD_COLUMNS + tuple(c for c in L.INCOME_COLUMNS if c.key != "year"))
-    rows = T.select(["_sheet", "_row", HN])
-    result.rows = rows.rename_columns(["_sheet", "_row", "household_number"])
-    return result
+    # 9. The rows to stage, written to Parquet files (``Parsed.batches`` reads them back in batches):
+    # the households (their first non-blank values), and the member columns of every row with a household
+    # number, sex and birth date taken from the ID number when blank.
+    result.household_count = q("SELECT count(*) FROM h")[0][0]
+    households_sql = str(work / "households.parquet").replace("'", "''")
+    con.execute(f"COPY (SELECT * FROM h ORDER BY _pos) TO '{households_sql}' "
+                f"(FORMAT parquet, COMPRESSION snappy)")
+    # Members: the rows file read again in file order (no sort), with the cells that differ from it — an
+    # ID number upgraded to 18 digits, sex and birth date taken from the ID number — patched by position.
+    return con.sql(
+        f"SELECT t._pos, t.{idc} AS id, coalesce(t.{sexc}, d.id_sex) AS sex, "
+        f"coalesce(t.{birthc}, d.id_birth) AS birth FROM t LEFT JOIN d USING (_pos) "
+        f"WHERE (t.{sexc} IS NULL AND d.id_sex IS NOT NULL) OR (t.{birthc} IS NULL AND d.id_birth IS NOT NULL)"
+        + (" OR t._pos IN (SELECT _pos FROM fix)" if fix_pos else "") + " ORDER BY t._pos").to_arrow_table()
+
+
+def _write_members(rows_file: Path, out: Path, patch, patched: dict[str, str]) -> None:
+    """``members.parquet``: the member columns, ``household_number``, ``_sheet`` and ``_row`` of every row
+    of ``rows_file`` with a household number, in file order; ``patch`` (``_pos`` ascending) replaces the
+    cells of the columns ``patched`` (rows-file column → patch column) at its positions."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    names = [colname(c) for c in L.MEMBER_COLUMNS] + [HN, "_sheet", "_row", "_pos"]
+    patch = patch.combine_chunks()
+    ppos = patch.column("_pos")
+    writer = None
+    with pq.ParquetFile(rows_file) as f:
+        for b in f.iter_batches(batch_size=STAGE_BATCH_ROWS, columns=names, use_threads=False):
+            t = pa.Table.from_batches([b])
+            pos = t.column("_pos").combine_chunks()
+            if patch.num_rows:
+                lo, hi = pc.min_max(pos).values()
+                sub = patch.filter(pc.and_(pc.greater_equal(ppos, lo), pc.less_equal(ppos, hi)))
+                if sub.num_rows:
+                    mask = pc.is_in(pos, value_set=sub.column("_pos").combine_chunks())
+                    for name, pname in patched.items():
+                        i = t.schema.get_field_index(name)
+                        col = t.column(i).combine_chunks()
+                        t = t.set_column(i, name, pc.replace_with_mask(col, mask, sub.column(pname).combine_chunks().cast(col.type)))
+            if t.column(HN).null_count:
+                t = t.filter(pc.is_valid(t.column(HN)))
+            t = t.drop_columns(["_pos"]).rename_columns([*names[:-4], "household_number", "_sheet", "_row"])
+            if writer is None:
+                writer = pq.ParquetWriter(out, t.schema, compression="snappy")
+            writer.write_table(t)
+    if writer is not None:
+        writer.close()
 
 
 def _fill_defaults(table, columns):
@@ -725,7 +880,8 @@ def _fill_defaults(table, columns):
         if default is not None:
             i = table.schema.get_field_index(name)
             col = table.column(i)
-            table = table.set_column(i, name, pc.fill_null(col, pa.scalar(default, col.type)))
+            if col.null_count:
+                table = table.set_column(i, name, pc.fill_null(col, pa.scalar(default, col.type)))
     return table
 
 
