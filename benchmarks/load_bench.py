@@ -16,6 +16,7 @@ per client. Prints, per kind and overall: requests, p50, p95 and max latency (ms
 from __future__ import annotations
 
 import argparse
+import collections
 import http.client
 import os
 import random
@@ -208,6 +209,9 @@ def main() -> None:
         print(f"{kind or 'all':<16} {len(rows):>9,} {pct(lat, 50):>8.0f} {pct(lat, 95):>8.0f} "
               f"{max(lat) if lat else 0:>8.0f} {errors:>7}")
     print(f"throughput: {len(results) / wall:,.1f} requests/s; mean {statistics.mean(r[1] for r in results):.0f} ms")
+    bad = collections.Counter(r[2] for r in results if r[2] != 200)
+    if bad:
+        print("errors by status (0 = failed connection):", dict(sorted(bad.items())))
 
 
 if __name__ == "__main__":

@@ -30,6 +30,9 @@ class Command(BaseCommand):
         options = {
             "bind": opts["bind"], "workers": workers, "threads": opts["threads"], "worker_class": "gthread",
             "accesslog": "-", "timeout": 120,
+            # Keep-alive connections wait 10 s for their next request (gunicorn: 2 s): a busy worker that is
+            # slow to poll must not close a connection whose next request has already arrived.
+            "keepalive": 10,
             # The application is loaded (and the household rule compiled) once in the parent process,
             # before the workers are forked: no worker compiles on its first household page.
             "preload_app": True,
