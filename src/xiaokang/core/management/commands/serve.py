@@ -17,7 +17,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("XIAOKANG_BIND", "127.0.0.1:8000"))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("XIAOKANG_WORKERS", 0)) or None)
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("XIAOKANG_THREADS", 4)))
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("XIAOKANG_THREADS", 10)))
         parser.add_argument("--no-collectstatic", action="store_true")
 
     def handle(self, *args, **opts):
