@@ -192,13 +192,20 @@ def check_staged(parsed: Parsed, area_code: str) -> list[Issue]:
 
 
 def remove_households(numbers: set[str]) -> None:
-    """Drop rejected households from the staging tables (partial import)."""
+    """Drop rejected households from the staging tables (partial import): one statement per table on
+    PostgreSQL (``= ANY(array)``), one per 500 households elsewhere."""
     if not numbers:
         return
-    params = [(n,) for n in sorted(numbers)]
+    ordered = sorted(numbers)
     with connection.cursor() as cur:
         for t in (STAGE_H, STAGE_M, STAGE_I):
-            cur.executemany(f"DELETE FROM {qn(t)} WHERE household_number = %s", params)
+            if connection.vendor == "postgresql":
+                cur.execute(f"DELETE FROM {qn(t)} WHERE household_number = ANY(%s)", [ordered])
+                continue
+            for start in range(0, len(ordered), 500):
+                chunk = ordered[start:start + 500]
+                cur.execute(f"DELETE FROM {qn(t)} WHERE household_number IN ({', '.join(['%s'] * len(chunk))})",
+                            chunk)
 
 
 @dataclass
