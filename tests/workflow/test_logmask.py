@@ -107,3 +107,12 @@ def test_phone_masked_on_household_page_and_full_number_shown_only_by_logged_pos
         else:
             assert response.status_code == 403 and "13812345678" not in response.content.decode(), who
             assert FullIdView.objects.count() == before
+    # a household without a phone number: no button, and nothing to reveal or log
+    c = Client()
+    c.force_login(users.village)
+    before = FullIdView.objects.count()
+    blank = reverse("household_full_phone", args=[data.h1.pk])
+    assert Household.objects.get(pk=data.h1.pk).phone == ""
+    page = c.get(reverse("household_detail", args=[data.h1.pk]))
+    assert page.status_code == 200 and blank not in page.content.decode()
+    assert c.post(blank).status_code == 404 and FullIdView.objects.count() == before

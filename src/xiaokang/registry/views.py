@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.db.models import Max
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
@@ -353,6 +354,8 @@ class FullPhoneView(PersonDataMixin, TemplateView):
         household = self.get_scoped_object(Household.objects.all(), pk=kwargs["pk"])
         if not can_view_full_id(request.user):
             raise PermissionDenied(_("您的角色不能查看完整联系电话"))
+        if not household.phone:
+            raise Http404(_("该户未登记联系电话"))  # nothing to show: nothing logged
         FullIdView.objects.create(user=request.user, username=request.user.get_username(), field="phone",
                                   household=household, area_code=household.area_id,
                                   ip_address=request.META.get("REMOTE_ADDR") or None)
