@@ -22,3 +22,7 @@ def test_403_names_the_reason_and_404_reveals_nothing(client):
         return page[page.index("<main"):page.index("</main>")]
 
     assert "未找到（404）" in outside and main(outside) == main(missing)
+    # the header names the user's jurisdiction on error pages too
+    assert "管辖区域：<strong>炎陵县（430225）</strong>" in outside
+    client.force_login(sample.make_user("tongji2", area=data.yl, role="statistician"))
+    assert "管辖区域：<strong>炎陵县（430225）</strong>" in client.get(reverse("household_list")).content.decode()

@@ -64,6 +64,7 @@ ROUTES = {
     # imports (tests/imports/test_views_imports.py): upload roles 403 for others; batches by their area_code
     "import_batch_list": (SCOPED, "scoped(ImportBatch) + upload roles"),
     "import_upload": (SCOPED, "upload roles; the batch carries the uploader's area (rows outside it are errors)"),
+    "import_template": (SCOPED, "upload roles; the empty workbook, no data (tests/imports/test_views_imports.py)"),
     "import_batch_detail": (SCOPED, "get_scoped_object(ImportBatch); 404 here"),
     "import_batch_apply": (SCOPED, "POST; get_scoped_object(ImportBatch); 404 here"),
     "import_batch_errors": (SCOPED, "get_scoped_object(ImportBatch); 404 here"),

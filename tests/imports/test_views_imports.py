@@ -195,3 +195,22 @@ def test_export_xlsx_download(data):
     assert [r[COL["姓名"]] for r in rows] == ["李四", "李四妻", "李小四"]
     log = ExportLog.objects.get()
     assert (log.rows, log.area_code, log.filters["status"]) == (3, "430225100", "poor")
+
+
+def test_template_download_from_the_upload_page(data):
+    """The upload page links the empty workbook; it has the layout's two-row header and the 说明 sheet."""
+    from openpyxl import load_workbook
+
+    c = client(sample.make_user("yl_admin", area=data.yl, role="county_admin"))
+    page = c.get(reverse("import_upload")).content.decode()
+    assert reverse("import_template") in page
+    r = c.get(reverse("import_template"))
+    assert r.status_code == 200 and "attachment" in r["Content-Disposition"]
+    wb = load_workbook(io.BytesIO(b"".join(r.streaming_content)))
+    assert wb.sheetnames == ["导入", "说明"]
+    headers = [cell.value for cell in wb["导入"][2]]
+    assert headers[:len(L.COLUMNS)] == [col.header + ("*" if col.required else "") for col in L.COLUMNS]
+    assert wb["导入"].max_row <= 2 or all(v is None for row in wb["导入"].iter_rows(min_row=3, values_only=True)
+                                          for v in row)
+    stat = client(sample.make_user("stat", area=data.yl, role="statistician"))
+    assert stat.get(reverse("import_template")).status_code == 403

@@ -44,8 +44,13 @@ def asset_urls() -> dict[str, str | None]:
 
 
 def assets_context(request):
-    """Template context processor: the local CSS/JS asset URLs on every page (error pages included)."""
-    return {"assets": asset_urls()}
+    """Template context processor: the local CSS/JS asset URLs and the user's jurisdiction (the header's
+    管辖区域) on every page, error pages included; the jurisdiction is looked up only when a page shows it."""
+    from django.utils.functional import SimpleLazyObject
+
+    user = getattr(request, "user", None)
+    return {"assets": asset_urls(),
+            "jurisdiction": SimpleLazyObject(lambda: jurisdiction_label(user) if user is not None else "")}
 
 
 def scoped_queryset(request_or_user, model_or_queryset):

@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("", views.batch_list, name="import_batch_list"),
     path("upload/", views.upload, name="import_upload"),
+    path("template/", views.template_download, name="import_template"),
     path("batches/<int:pk>/", views.batch_detail, name="import_batch_detail"),
     path("batches/<int:pk>/apply/", views.batch_apply, name="import_batch_apply"),
     path("batches/<int:pk>/errors/", views.error_report, name="import_batch_errors"),

@@ -18,6 +18,8 @@ user's area is 404.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -26,6 +28,7 @@ from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import View
 from django.views.generic import TemplateView
 
 from xiaokang.accounts.models import Role, can_view_full_id
@@ -252,7 +255,23 @@ def _attachment(name: str) -> str:
     return f"attachment; filename=\"export.{name.rsplit('.', 1)[-1]}\"; filename*=UTF-8''{quote(name)}"
 
 
+class TemplateDownloadView(UploadRoleMixin, View):
+    """The empty import workbook (导入模板): the same file as ``xiaokang template`` (sheet 导入 with the
+    two-row header, sheet 说明 with every column's type and codes); no personal data."""
+
+    def get(self, request):
+        import tempfile
+
+        tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)
+        tmp.close()
+        path = L.write_template(tmp.name)
+        response = FileResponse(open(path, "rb"), as_attachment=True, filename="贫困户信息导入模板.xlsx")
+        Path(path).unlink()  # the open file stays readable until the response is sent (POSIX)
+        return response
+
+
 batch_list = BatchListView.as_view()
+template_download = TemplateDownloadView.as_view()
 upload = UploadView.as_view()
 batch_detail = BatchDetailView.as_view()
 batch_apply = BatchApplyView.as_view()
