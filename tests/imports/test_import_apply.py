@@ -139,6 +139,12 @@ def test_cli_dry_run_and_area(areas, tmp_path):
     assert out.getvalue().startswith("试运行（未写入）：文件 a.csv：3 行，2 户")
     assert "户：新增 2，修改 0，未变 0" in out.getvalue()
     assert Household.objects.count() == 0
+    # the batch is marked a dry run and can never be applied afterwards
+    batch = ImportBatch.objects.latest("id")
+    assert batch.dry_run and batch.status == "validated"
+    with pytest.raises(services.ImportRefused, match="试运行"):
+        services.apply(batch)
+    assert Household.objects.count() == 0
     out = io.StringIO()
     with pytest.raises(SystemExit):
         call_command("import", str(write_csv(tmp_path / "a.csv", base_rows())), "--area", "430224", stdout=out)

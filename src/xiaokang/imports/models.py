@@ -40,6 +40,8 @@ class ImportBatch(models.Model):
     partial = models.BooleanField(_("部分导入"), default=False,
                                   help_text=_("导入无误的户，其余写入错误清单"))
     reimport = models.BooleanField(_("允许重复导入"), default=False)
+    dry_run = models.BooleanField(_("试运行"), default=False,
+                                  help_text=_("只校验并统计、不写入（命令行 --dry-run）；试运行批次不能再导入"))
     status = models.CharField(_("状态"), max_length=10, choices=BatchStatus.choices, default=BatchStatus.UPLOADED,
                               db_index=True)
     message = models.TextField(_("说明"), blank=True)

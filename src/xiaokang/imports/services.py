@@ -1,7 +1,7 @@
 """Import services (导入): what the web upload, the CLI and (later) the API call.
 
-    stage(file, user, partial=False, *, file_name=None, area_code=None, channel="web", reimport=False)
-        -> ImportBatch                 # store the file, status "uploaded"
+    stage(file, user, partial=False, *, file_name=None, area_code=None, channel="web", reimport=False,
+          dry_run=False) -> ImportBatch  # store the file, status "uploaded" (a dry run: never applied)
     validate(batch) -> ImportBatch     # read + check; status "validated", or "failed" with errors
     apply(batch, user=None, *, dry_run=False) -> ImportBatch
                                        # one transaction; status "applied" (or "failed"); raises ImportRefused
@@ -62,7 +62,7 @@ def _user_area(user) -> str:
 
 
 def stage(file, user, partial: bool = False, *, file_name: str | None = None, area_code: str | None = None,
-          channel: str = "web", reimport: bool = False) -> ImportBatch:
+          channel: str = "web", reimport: bool = False, dry_run: bool = False) -> ImportBatch:
     """Store the uploaded file and create its batch (status uploaded). Raises PermissionError for a
     non-superuser without an area."""
     if area_code is None:
@@ -95,7 +95,7 @@ def stage(file, user, partial: bool = False, *, file_name: str | None = None, ar
     return ImportBatch.objects.create(
         file_name=name, file_path=str(final), sha256=sha, size_bytes=size,
         uploaded_by=user if getattr(user, "pk", None) else None, username=getattr(user, "username", "") or "",
-        area_code=area_code or "", channel=channel, partial=partial, reimport=reimport,
+        area_code=area_code or "", channel=channel, partial=partial, reimport=reimport, dry_run=dry_run,
     )
 
 
@@ -175,6 +175,8 @@ def apply(batch: ImportBatch, user=None, *, dry_run: bool = False) -> ImportBatc
     """Apply a batch in one transaction (see the module docstring). ``dry_run``: compute everything, then
     roll back (the batch keeps its status; the counts show what would change). Raises ImportRefused."""
     batch.refresh_from_db()
+    if batch.dry_run and not dry_run:
+        raise ImportRefused(f"批次 {batch.pk}（{batch.file_name}）是试运行，只用于校验和统计，不能导入；请重新上传该文件")
     if batch.status in (BatchStatus.APPLIED, BatchStatus.APPLYING):
         raise ImportRefused(f"批次 {batch.pk}（{batch.file_name}）已导入或正在导入，不能重复导入")
     if batch.status == BatchStatus.FAILED:

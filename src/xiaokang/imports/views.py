@@ -173,7 +173,7 @@ class BatchDetailView(UploadRoleMixin, TemplateView):
         batch = kwargs.get("batch") or self.get_batch()
         context.update(batch=batch, errors=_shown_errors(batch, self.request.user),
                        more_errors=max(0, batch.error_count - min(len(batch.errors or []), ERRORS_SHOWN)),
-                       can_apply=batch.status == BatchStatus.VALIDATED,
+                       can_apply=batch.status == BatchStatus.VALIDATED and not batch.dry_run,
                        statuses=BatchStatus)
         return context
 

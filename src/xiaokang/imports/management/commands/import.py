@@ -40,7 +40,7 @@ class Command(BaseCommand):
         area_code = area if area is not None else (acting.area_id if acting and not acting.is_superuser else "")
         try:
             batch = services.stage(file, acting, partial, area_code=area_code or "", channel="command",
-                                   reimport=reimport)
+                                   reimport=reimport, dry_run=dry_run)
             batch = services.validate(batch)
             if batch.status == "validated":
                 batch = services.apply(batch, acting, dry_run=dry_run)
