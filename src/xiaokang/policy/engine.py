@@ -2,7 +2,8 @@
 
 - In the registry database: ``to_sql`` compiles an expression for the connection's dialect (SQLite or
   PostgreSQL); ``fetch`` and ``insert_select`` run it through a DB-API cursor, so results are written
-  with one ``INSERT … SELECT`` and never pass through Python row by row.
+  with one ``INSERT … SELECT`` and never pass through Python row by row; ``fetch_prepared`` runs a rule
+  compiled for one household as a PostgreSQL prepared statement (the household page).
 - On DuckDB (Parquet snapshots) the same expression is compiled to DuckDB SQL and run there.
 - On Spark (optional extra ``xiaokang[spark]``) it is compiled to Spark SQL and run over the same
   snapshot's Parquet files, in local mode or on a cluster.
@@ -11,6 +12,8 @@ Rules never import Django and never know which of these runs them.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import ibis
 
@@ -40,6 +43,35 @@ def fetch(cursor, vendor: str, expr) -> list[dict]:
     cursor.execute(_escape_percent(sql), [])
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+@lru_cache(maxsize=512)
+def _bind_literals(sql: str, literals: tuple[str, ...]) -> str:
+    out = _escape_percent(sql)
+    for i, literal in enumerate(literals):
+        out = out.replace(literal, f"CAST(%(p{i})s AS BIGINT)")
+    return out
+
+
+def fetch_prepared(pg_connection, sql: str, bind: dict[str, int]) -> list[dict]:
+    """Run compiled PostgreSQL ``sql`` as a server-side prepared statement on a psycopg 3 connection and
+    return its rows as dicts. ``bind`` maps literals of the SQL (a sentinel id the rule was compiled with)
+    to the integers that replace them as bound parameters, so that the statement text — prepared once per
+    connection — is the same for every value.
+
+    Django opens psycopg connections with ``prepare_threshold=None`` (no prepared statements at all); it is
+    raised here so that only statements executed with ``prepare=True`` are prepared — Django's own queries
+    (client-side binding) are unaffected."""
+    import psycopg
+
+    if pg_connection.prepare_threshold is None:
+        pg_connection.prepare_threshold = 1 << 30
+    literals = tuple(bind)
+    params = {f"p{i}": value for i, value in enumerate(bind.values())}
+    with psycopg.Cursor(pg_connection) as cur:
+        cur.execute(_bind_literals(sql, literals), params, prepare=True)
+        names = [d.name for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
 def insert_select(cursor, vendor: str, table: str, expr, extra: dict | None = None,
