@@ -22,7 +22,7 @@ class HouseholdFilterForm(forms.Form):
                         widget=forms.TextInput(attrs={"placeholder": _("户编号、成员姓名或完整身份证号")}))
     area = forms.CharField(label=_("区划代码"), required=False, max_length=12,
                            help_text=_("区划代码前缀：县 6 位、乡镇 9 位、村 12 位"))
-    poverty_status = forms.ChoiceField(label=_("脱贫属性"), required=False,
+    poverty_status = forms.ChoiceField(label=_("脱贫属性（当前）"), required=False,
                                        choices=_blank(codes.PovertyStatus.choices))
     household_type = forms.ChoiceField(label=_("贫困户属性"), required=False,
                                        choices=_blank(codes.HouseholdType.choices))
