@@ -89,3 +89,15 @@ def test_cached_pages_follow_registry_and_quality_changes(client, django_capture
     other.force_login(sample.make_user("chaling", data.cl, role="county_admin"))
     mine = other.get(url, {"year": 2020}).content.decode()
     assert "CL0001" in mine and "YL0001" not in mine
+
+
+def test_scope_key_names_what_for_user_restricts_to():
+    from django.contrib.auth.models import AnonymousUser
+
+    from xiaokang.core.scoping import scope_key
+
+    data = sample.build()
+    assert scope_key(sample.make_user("root", superuser=True)) == "*"
+    assert scope_key(sample.make_user("yl", data.yl, role="county_admin")) == "430225"
+    assert scope_key(sample.make_user("nobody")) == "-"  # no area: for_user gives nothing
+    assert scope_key(AnonymousUser()) == "-"

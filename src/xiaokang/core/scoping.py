@@ -50,4 +50,14 @@ class ScopedQuerySet(models.QuerySet):
         return self.within(area_code)
 
 
+def scope_key(user) -> str:
+    """What ``for_user`` restricts the user's rows to, as a key for cached pages: ``*`` (superuser:
+    everything), the user's area code, or ``-`` (nothing)."""
+    if user is None or not user.is_authenticated:
+        return "-"
+    if user.is_superuser:
+        return "*"
+    return getattr(user, "area_id", None) or "-"
+
+
 ScopedManager = models.Manager.from_queryset(ScopedQuerySet)

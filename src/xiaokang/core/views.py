@@ -79,7 +79,8 @@ def jurisdiction_label(user) -> str:
 
 
 class ScopedViewMixin(LoginRequiredMixin):
-    """Login required; ``scoped(Model)`` gives the rows inside the user's jurisdiction; assets in context."""
+    """Login required; ``scoped(Model)`` gives the rows inside the user's jurisdiction (assets and the
+    jurisdiction label reach every template through ``assets_context``)."""
 
     def scoped(self, model_or_queryset):
         return scoped_queryset(self.request, model_or_queryset)
@@ -88,23 +89,11 @@ class ScopedViewMixin(LoginRequiredMixin):
         """One scoped row, or 404 — also for a row that exists outside the user's area."""
         return get_object_or_404(self.scoped(model_or_queryset), **lookup)
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.setdefault("assets", asset_urls())
-        context.setdefault("jurisdiction", jurisdiction_label(self.request.user))
-        return context
-
-
 class LoginView(auth_views.LoginView):
-    """Django's login view with the page's local assets in context."""
+    """Django's login view (the page's local assets come from ``assets_context``)."""
 
     template_name = "registration/login.html"
     redirect_authenticated_user = True
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["assets"] = asset_urls()
-        return context
 
 
 def csrf_failure(request, reason=""):

@@ -8,6 +8,7 @@ from django.views.generic import TemplateView
 
 from xiaokang.areas.models import Area, Level
 from xiaokang.core.cache import QUALITY, REGISTRY, cached, cached_html, version
+from xiaokang.core.scoping import scope_key
 from xiaokang.core.views import ScopedViewMixin, jurisdiction
 from xiaokang.policy.rules.household import MET, NOT_MET, UNASSESSABLE
 from xiaokang.quality.models import Finding
@@ -72,9 +73,9 @@ class DashboardView(ScopedViewMixin, TemplateView):
             context.update(self.body_context(root, area, year))
             return render_to_string("dashboards/_dashboard_body.html", context, self.request)
 
-        scope = root.code if root is not None else "*"
         context["body"] = cached_html(
-            REGISTRY, f"dashboard:{scope}:{key}:{year}:quality-{version(QUALITY)}", render_body)
+            REGISTRY, f"dashboard:{scope_key(self.request.user)}:{key}:{year}:quality-{version(QUALITY)}",
+            render_body)
         return context
 
     def body_context(self, root, area, year) -> dict:

@@ -18,6 +18,7 @@ from xiaokang.core.audit import Channel
 from xiaokang.core.cache import REGISTRY, CachedCountPaginator, cached_html
 from xiaokang.core.logmask import mask_phone
 from xiaokang.core.money import format_yuan
+from xiaokang.core.scoping import scope_key
 from xiaokang.core.views import ScopedViewMixin
 from xiaokang.policy.models import HouseholdAssessment
 from xiaokang.policy.rules.household import MET, NOT_MET, UNASSESSABLE
@@ -118,10 +119,9 @@ class HouseholdListView(PersonDataMixin, TemplateView):
         if self.request.GET.get("q", "").strip():
             context["body"] = mark_safe(render_body())
         else:
-            user = self.request.user
-            scope = "*" if user.is_superuser else (user.area_id or "-")
             query = sorted((k, v) for k, values in self.request.GET.lists() for v in values)
-            context["body"] = cached_html(REGISTRY, f"household-list:{scope}:{query!r}", render_body)
+            context["body"] = cached_html(
+                REGISTRY, f"household-list:{scope_key(self.request.user)}:{query!r}", render_body)
         return context
 
     def body_context(self) -> dict:
@@ -201,15 +201,14 @@ class HouseholdDetailView(PersonDataMixin, TemplateView):
             })
         # The phone number is masked here like ID numbers, for every role; the roles that may see full numbers
         # (county/town/village admins) reveal it with a logged POST (FullPhoneView).
-        masked = True
-        sections = [(title, [(*field_display(household, n, masked), n) for n in names])
+        sections = [(title, [(*field_display(household, n, mask_personal=True), n) for n in names])
                     for title, names in HOUSEHOLD_SECTIONS]
         ancestors = list(reversed(household.area.ancestors()))
         from xiaokang.workflow.selectors import household_panel
 
         context.update(
             workflow=household_panel(self.request.user, household),
-            history=household_history(household, mask_personal=masked), can_edit=can_edit_registry(self.request.user),
+            history=household_history(household, mask_personal=True), can_edit=can_edit_registry(self.request.user),
             can_view_full_id=can_view_full_id(self.request.user),
             household=household, sections=sections, members=member_rows, year_rows=year_rows,
             criteria_labels=[label for _c, label in criteria_labels],
