@@ -1,6 +1,7 @@
 """Registry pages: the household list (贫困户查询) and one household's file (一户一档)."""
 
 import datetime as dt
+import functools
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -237,6 +238,14 @@ def _shown(field, value, mask_personal=False):
     return "—" if value in (None, "") else value
 
 
+@functools.cache
+def _history_fields(model):
+    """The historical model of ``model`` and its shown fields. Resolved once: each ``Model.history`` access
+    builds a manager class (django-simple-history), which costs more than the query it serves."""
+    hist = model.history.model
+    return hist, [f for f in hist._meta.concrete_fields if f.name not in HISTORY_SKIP and f.attname != "history_id"]
+
+
 def household_history(household, limit=HISTORY_LIMIT, mask_personal=False):
     """The audit trail of one household's file: changes to the household, its members and incomes,
     newest first (time, user, channel, what, field, old → new). The caller has already scoped ``household``.
@@ -244,14 +253,14 @@ def household_history(household, limit=HISTORY_LIMIT, mask_personal=False):
     Read as plain rows (one query per table, ``values()``), each record compared with the previous record
     of the same row, field by field (the fields of ``HISTORY_SKIP`` are bookkeeping, not shown)."""
     sources = [
-        (Household, Household.history.filter(id=household.pk), lambda r: _("户信息")),
-        (Member, Member.history.filter(household_id=household.pk), lambda r: _("成员 %(n)s") % {"n": r["name"]}),
-        (Income, Income.history.filter(household_id=household.pk), lambda r: _("%(y)s 年收入") % {"y": r["year"]}),
+        (Household, {"id": household.pk}, lambda r: _("户信息")),
+        (Member, {"household_id": household.pk}, lambda r: _("成员 %(n)s") % {"n": r["name"]}),
+        (Income, {"household_id": household.pk}, lambda r: _("%(y)s 年收入") % {"y": r["year"]}),
     ]
     entries = []
-    for model, qs, label in sources:
-        hist = model.history.model
-        fields = [f for f in hist._meta.concrete_fields if f.name not in HISTORY_SKIP and f.attname != "history_id"]
+    for model, lookup, label in sources:
+        hist, fields = _history_fields(model)
+        qs = hist._default_manager.filter(**lookup)
         names = [f.attname for f in fields]
         records = list(qs.order_by("id", "history_date", "history_id").values(
             *names, "history_id", "history_date", "history_type", "channel", "history_user__username"))
