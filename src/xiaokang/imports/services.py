@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -31,6 +32,7 @@ from xiaokang.registry.models import Household
 
 from . import apply as A
 from . import layout as L
+from . import timing
 from .models import BatchStatus, ImportBatch
 from .readers import Issue, read_file
 from .validate import Parsed, parse
@@ -155,13 +157,16 @@ def _check(batch: ImportBatch, parsed: Parsed, keys_only: bool = False) -> None:
 def validate(batch: ImportBatch) -> ImportBatch:
     """Read and check the file (nothing written to the registry). Status: validated, or failed when there
     are errors and the batch is not partial (or the errors are in the file's layout)."""
-    parsed = _parsed(batch)
-    with transaction.atomic():
-        try:
-            _check(batch, parsed, keys_only=True)
-        finally:
-            A.drop_staging()
-    _record_errors(batch, parsed)
+    with timing.recording() as rec:
+        parsed = _parsed(batch)
+        with transaction.atomic():
+            try:
+                _check(batch, parsed, keys_only=True)
+            finally:
+                A.drop_staging()
+        with timing.step("validate: record errors"):
+            _record_errors(batch, parsed)
+    batch.timings = rec.seconds
     batch.validated_at = timezone.now()
     ok = not parsed.issues or (batch.partial and not parsed.fatal)
     if batch.status in (BatchStatus.UPLOADED, BatchStatus.VALIDATED):
@@ -173,7 +178,18 @@ def validate(batch: ImportBatch) -> ImportBatch:
 
 def apply(batch: ImportBatch, user=None, *, dry_run: bool = False) -> ImportBatch:
     """Apply a batch in one transaction (see the module docstring). ``dry_run``: compute everything, then
-    roll back (the batch keeps its status; the counts show what would change). Raises ImportRefused."""
+    roll back (the batch keeps its status; the counts show what would change). Raises ImportRefused.
+    Into an empty registry (PostgreSQL, at least ``apply.BULK_MIN_ROWS`` rows) the rows are copied straight
+    into the registry tables, which stay locked ACCESS EXCLUSIVE until the commit (``apply.bulk_begin``);
+    otherwise they are staged, checked against the registry and merged. The seconds of each step are left
+    in ``batch.timings`` (``timing``)."""
+    with timing.recording() as rec:
+        batch = _apply(batch, user, dry_run=dry_run)
+    batch.timings = rec.seconds
+    return batch
+
+
+def _apply(batch: ImportBatch, user, *, dry_run: bool) -> ImportBatch:
     batch.refresh_from_db()
     if batch.dry_run and not dry_run:
         raise ImportRefused(f"批次 {batch.pk}（{batch.file_name}）是试运行，只用于校验和统计，不能导入；请重新上传该文件")
@@ -198,13 +214,20 @@ def apply(batch: ImportBatch, user=None, *, dry_run: bool = False) -> ImportBatc
         parsed = _parsed(batch)
         with transaction.atomic():
             try:
-                _check(batch, parsed)
+                bulk = None
+                if not dry_run and not parsed.fatal and (batch.partial or not parsed.issues):
+                    bulk = A.bulk_begin(parsed)  # an empty registry: copied straight in (see apply.bulk_begin)
+                if bulk is None:
+                    _check(batch, parsed)
                 if parsed.fatal or (parsed.issues and not batch.partial):
                     failed = True
                     raise _Rollback
-                if parsed.issues:
-                    A.remove_households(parsed.bad_households())
-                result = A.apply_staged(reason=reason, user=user)
+                if bulk is not None:
+                    result = A.load_bulk(parsed, bulk, parsed.bad_households(), reason=reason, user=user)
+                else:
+                    if parsed.issues:
+                        A.remove_households(parsed.bad_households())
+                    result = A.apply_staged(reason=reason, user=user)
                 bump(REGISTRY)  # bulk writes send no signals: cached summaries are renewed after the commit
             finally:
                 A.drop_staging()
@@ -217,6 +240,8 @@ def apply(batch: ImportBatch, user=None, *, dry_run: bool = False) -> ImportBatc
             _record_errors(batch, parsed)
             batch.message = _summary(batch)
             batch.save()
+            t_commit = time.perf_counter()
+        timing.add("commit", time.perf_counter() - t_commit)
     except _Rollback:
         pass
     except IntegrityError as exc:
@@ -235,7 +260,8 @@ def apply(batch: ImportBatch, user=None, *, dry_run: bool = False) -> ImportBatc
         batch.save()
     if batch.status == BatchStatus.APPLIED and result is not None and (
             result.households.new + result.members.new >= ANALYZE_AFTER_ROWS):
-        analyze("registry_household", "registry_member", "registry_income")  # fresh planner statistics
+        with timing.step("analyze"):
+            analyze("registry_household", "registry_member", "registry_income")  # fresh planner statistics
     if batch.status == BatchStatus.APPLIED:
         _forget()  # the parsed file is not needed any more
     batch.result = result

@@ -45,6 +45,7 @@ from xiaokang.registry.models import Household, Income, Member
 
 from . import layout as L
 from .readers import NUMBER_MARK, Issue, RereadExactly, norm_cell, read_file, show
+from .timing import step
 
 MODELS = {L.HOUSEHOLD: Household, L.MEMBER: Member, L.INCOME: Income}
 YEAR_MIN = 1900  # a sanity bound of the four-digit year format, not a policy number
@@ -357,22 +358,22 @@ def _convert_chunk(col: L.Column, arr, memo: dict):
     import pyarrow.compute as pc
 
     d = arr.dictionary_encode() if not pa.types.is_dictionary(arr.type) else arr
-    uniq = d.dictionary.to_pylist()
+    dic = d.dictionary
     conv = converter(col)
     mark_reason = _MARK_REASON.get(col.type)
-    out, bad = [], {}
     iso = None
-    if col.type == "date" and len(uniq) > 1000:
-        # the common ISO form, vectorised; every other form goes through parse_date
-        dic = d.dictionary
+    if col.type == "date" and len(dic) > 1000:
+        # the common ISO form, vectorised; every other form (and an ISO-shaped day that does not exist)
+        # goes through parse_date below
         ok = pc.fill_null(pc.match_substring_regex(dic, r"^\d{4}-\d{2}-\d{2}$"), False)
-        parsed = pc.cast(pc.strptime(pc.if_else(ok, dic, pa.scalar(None, pa.string())), format="%Y-%m-%d", unit="s",
-                                     error_is_null=True), pa.date32())
-        iso = parsed.to_pylist()
-    for k, v in enumerate(uniq):
-        if iso is not None and iso[k] is not None:
-            out.append(iso[k])
-            continue
+        iso = pc.cast(pc.strptime(pc.if_else(ok, dic, pa.scalar(None, pa.string())), format="%Y-%m-%d", unit="s",
+                                  error_is_null=True), pa.date32())
+        todo = pc.indices_nonzero(pc.is_null(iso)).to_pylist()
+    else:
+        todo = range(len(dic))
+    uniq = dic.take(pa.array(todo, pa.int64())).to_pylist() if iso is not None else dic.to_pylist()
+    out, bad = [], {}
+    for k, v in zip(todo, uniq):
         hit = memo.get(v)
         if hit is None:
             s = norm_cell(v)
@@ -391,13 +392,17 @@ def _convert_chunk(col: L.Column, arr, memo: dict):
         out.append(hit[0])
         if hit[1] is not None:
             bad[k] = hit[1]
-    typed = pa.array(out, type=arrow_type(col)).take(d.indices)
+    if iso is not None:
+        values = pc.replace_with_mask(iso, pc.is_null(iso), pa.array(out, pa.date32())) if out else iso
+    else:
+        values = pa.array(out, type=arrow_type(col))
+    typed = values.take(d.indices)
     errors: dict[int, tuple[str, str]] = {}
     if bad:
         mask = pc.fill_null(pc.is_in(d.indices, value_set=pa.array(list(bad), d.indices.type)), False)
         positions = pc.indices_nonzero(mask).to_pylist()
         for p, k in zip(positions, d.indices.take(positions).to_pylist()):
-            errors[p] = (bad[k], show_raw(norm_cell(uniq[k])))
+            errors[p] = (bad[k], show_raw(norm_cell(dic[k].as_py())))
     return typed, errors
 
 
@@ -576,11 +581,14 @@ def _parse(result: Parsed, sheets, work: Path, area_code: str, today: dt.date | 
                                              "temp_directory": str(work / "spill")})
     try:
         con.execute("SET enable_progress_bar = false")
-        patch = _checks(result, sheets, con, work, area_code, on, months_min, months_max)
+        with step("validate: read, convert and check (DuckDB)"):
+            patch = _checks(result, sheets, con, work, area_code, on, months_min, months_max)
         con.close()  # DuckDB's memory is released before the members are written
         if patch is not None:
-            _write_members(work / "rows.parquet", work / "members.parquet", patch, {
-                colname(L.BY_KEY[L.MEMBER, "id_number"]): "id", "member__sex": "sex", "member__birth_date": "birth"})
+            with step("validate: write members.parquet"):
+                _write_members(work / "rows.parquet", work / "members.parquet", patch, {
+                    colname(L.BY_KEY[L.MEMBER, "id_number"]): "id", "member__sex": "sex",
+                    "member__birth_date": "birth"})
         return patch is not None
     finally:
         con.close()
@@ -638,12 +646,13 @@ def _checks(result: Parsed, sheets, con, work: Path, area_code: str, on: dt.date
                 writer.close()
         return n
 
-    try:
-        n = convert()
-    except RereadExactly:  # a CSV that the fast path cannot read after all: again, with the csv module
-        result.sheets.clear()
-        conv_errors.clear()
-        n = convert()
+    with step("validate: … of which read + convert"):
+        try:
+            n = convert()
+        except RereadExactly:  # a CSV that the fast path cannot read after all: again, with the csv module
+            result.sheets.clear()
+            conv_errors.clear()
+            n = convert()
     if not n:
         result.issues.append(Issue(file, sheets[0].name if sheets else "", None, "", "", "文件中没有数据行",
                                    code="IMP_EMPTY"))
