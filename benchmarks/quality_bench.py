@@ -1,6 +1,6 @@
 """Benchmark: the data-quality pass (数据清洗, all rules, findings synchronised) over a demo registry.
 
-    .venv/bin/python benchmarks/quality_bench.py [--scale 1] [--year 2020] [--runs 2]
+    .venv/bin/python benchmarks/quality_bench.py [--scale 1] [--year 2020] [--runs 2] [--timings]
     .venv/bin/python benchmarks/quality_bench.py --scale 21          # ≈ 1,000,000 households
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/xiaokang_bench .venv/bin/python benchmarks/quality_bench.py
 
@@ -8,8 +8,8 @@ A fresh database (SQLite file in a temporary folder, or the PostgreSQL database 
 dropped and re-created), the demo registry generated with ``load_demo(scale=N)`` (46,527 households at
 scale 1), then ``quality.services.run_checks`` for the whole city run in a child process ``--runs`` times
 (the first run inserts every finding; later runs update them). Prints households, members, findings, wall
-time of each run, households/s and the child's peak RSS. Nothing here is a test. Goal (issue 5): the pass
-over 1,000,000 households in ≤ 30 s.
+time of each run (``--timings``: of each step), households/s and the child's peak RSS. Nothing here is a
+test. Goal (issue 5): the pass over 1,000,000 households in ≤ 30 s.
 """
 
 import argparse
@@ -47,7 +47,8 @@ runs = []
 for _ in range({runs}):
     t = time.perf_counter()
     run = run_checks("4302", {year})
-    runs.append({{"seconds": time.perf_counter() - t, "found": run.found, "new": run.new, "open": run.open}})
+    runs.append({{"seconds": time.perf_counter() - t, "found": run.found, "new": run.new, "open": run.open,
+                 "timings": run.timings}})
 print(json.dumps({{"compile": compile_s, "runs": runs,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
@@ -58,6 +59,7 @@ def main() -> None:
     ap.add_argument("--scale", type=int, default=1, help="demo scale (1 ≈ 46,527 households; 21 ≈ 1 M)")
     ap.add_argument("--year", type=int, default=2020)
     ap.add_argument("--runs", type=int, default=2)
+    ap.add_argument("--timings", action="store_true", help="print the time of each step of each run")
     args = ap.parse_args()
     db_url = os.environ.get("DATABASE_URL")
     backend = "PostgreSQL" if db_url else "SQLite"
@@ -75,6 +77,11 @@ def main() -> None:
     for i, r in enumerate(res["runs"], 1):
         rate = prep["households"] / r["seconds"] if r["seconds"] else float("inf")
         print(f"{i:>4} {r['found']:>9,} {r['new']:>9,} {r['seconds']:>8.2f} {rate:>13,.0f}")
+    if args.timings:
+        for i, r in enumerate(res["runs"], 1):
+            print(f"run {i}, seconds per step:")
+            for label, seconds in r["timings"].items():
+                print(f"  {seconds:8.3f}  {label}")
 
 
 if __name__ == "__main__":

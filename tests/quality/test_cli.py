@@ -54,3 +54,13 @@ def test_export_csv_with_bom_and_xlsx(b, tmp_path):
         call_command("quality", "export", "--out", str(tmp_path / "q.txt"), stderr=io.StringIO())
     with pytest.raises(CommandError):
         call_command("quality", "check", "--area", "43a", stderr=io.StringIO())
+
+
+def test_check_prints_the_time_of_each_step_on_request(b):
+    b.household(pairing_cadre="")
+    err = io.StringIO()
+    call_command("quality", "check", "--year", "2020", "--timings", stdout=io.StringIO(), stderr=err)
+    assert "insert: new" in err.getvalue() and "update: fixed" in err.getvalue()
+    err = io.StringIO()
+    call_command("quality", "check", "--year", "2020", stdout=io.StringIO(), stderr=err)
+    assert "insert: new" not in err.getvalue()

@@ -2,6 +2,7 @@
 confirmed (with a reason, by an administrator of the area) stays confirmed while it still triggers."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -90,3 +91,36 @@ def test_run_for_a_user_refuses_an_area_outside_the_jurisdiction(b):
     with pytest.raises(PermissionDenied):
         run_checks("430224", YEAR, user=user)
     assert run_checks("430225100201", YEAR, user=user).found == 1
+
+
+def test_one_run_inserts_refreshes_reopens_and_fixes_together(b):
+    """The synchronisation joins the run's findings to the recorded ones once: new, found again (open,
+    confirmed, fixed → open) and no longer found (→ fixed) all in the same run, each counted once."""
+    stays = b.household(pairing_cadre="")
+    goes = b.household(pairing_cadre="", head_birth=D(1971, 1, 1))
+    comes_back = b.household(pairing_cadre="", head_birth=D(1972, 1, 1))
+    confirmed = b.household(pairing_cadre="", head_birth=D(1973, 1, 1))
+    run = run_checks(None, YEAR)
+    assert (run.found, run.new, run.fixed, run.reopened) == (4, 4, 0, 0)
+    admin = sample.make_user("yl_admin", area=Area.objects.get(code="430225"), role="county_admin")
+    confirm_finding(_finding(confirmed), user=admin, reason="已核实")
+    Household.objects.filter(pk=comes_back.pk).update(pairing_cadre="测试帮扶人")
+    run_checks(None, YEAR)
+    assert _finding(comes_back).status == "fixed"
+    before = {h.pk: _finding(h) for h in (stays, comes_back, confirmed)}
+
+    Household.objects.filter(pk=goes.pk).update(pairing_cadre="测试帮扶人")
+    Household.objects.filter(pk=comes_back.pk).update(pairing_cadre="")
+    new = b.household(pairing_cadre="", head_birth=D(1974, 1, 1), farmland_mu=Decimal("300"))
+    run = run_checks(None, YEAR)
+    assert (run.found, run.new, run.reopened, run.fixed, run.open, run.confirmed) == (5, 2, 1, 1, 4, 1)
+    assert run.by_rule == {"Q23_FARMLAND_PER_PERSON": 1, "Q24_NO_PAIRING_CADRE": 4}
+    assert {k for k in run.timings} >= {"update: found again", "update: fixed", "insert: new"}
+    assert _finding(goes).status == "fixed" and _finding(goes).fixed_at is not None
+    for h, status in ((stays, "open"), (comes_back, "open"), (confirmed, "confirmed")):
+        f = _finding(h)
+        assert f.status == status and f.pk == before[h.pk].pk and f.first_seen == before[h.pk].first_seen
+        assert f.last_seen > before[h.pk].last_seen and f.fixed_at is None
+    assert _finding(confirmed).confirmed_reason == "已核实"
+    assert Finding.objects.filter(household=new).count() == 2
+    assert Finding.objects.count() == 6

@@ -1,6 +1,6 @@
 """``xiaokang quality check|export`` — the data-quality checks (数据清洗) from the command line.
 
-    xiaokang quality check [--area CODE] [--year Y] [--format table|csv|json]
+    xiaokang quality check [--area CODE] [--year Y] [--format table|csv|json] [--timings]
     xiaokang quality export --out FILE.xlsx|FILE.csv [--area CODE] [--status open|fixed|confirmed] [--rule CODE]
 
 ``check`` runs every rule over the area for the year (stored findings kept in step, see
@@ -35,6 +35,7 @@ class Command(BaseCommand):
         check.add_argument("--area", default=None, help="区划代码（2/4/6/9/12 位），默认全部")
         check.add_argument("--year", type=int, default=None, help="检查年度（默认：最近的收入年度）")
         check.add_argument("--format", choices=["table", "csv", "json"], default="table")
+        check.add_argument("--timings", action="store_true", help="在标准错误输出中打印各步骤用时（秒）")
         export = sub.add_parser("export", help="导出疑点数据（.xlsx 或 .csv，证件号码脱敏）")
         export.add_argument("--out", required=True, help="输出文件 FILE.xlsx 或 FILE.csv")
         export.add_argument("--area", default=None)
@@ -58,6 +59,9 @@ class Command(BaseCommand):
         self.stderr.write(
             f"{run.year} 年 {run.area or '全部区域'}：发现 {run.found:,} 条（新增 {run.new:,}，重新打开 {run.reopened:,}），"
             f"已修正 {run.fixed:,}；待处理 {run.open:,}，核实无误 {run.confirmed:,}；用时 {run.seconds:.1f} 秒")
+        if opts.get("timings"):
+            for label, seconds in run.timings.items():
+                self.stderr.write(f"  {seconds:8.3f} s  {label}")
         rows = selectors.counts_by_rule(Finding.objects.within(prefix or None))
         for r in rows:
             r["found"] = run.by_rule.get(r["code"], 0)
