@@ -12,6 +12,13 @@ def _plain_static_storage(settings):
 
 
 @pytest.fixture(autouse=True)
+def _inline_import_jobs(settings):
+    """Web uploads validate and apply in the request (a background process cannot see a test's
+    uncommitted data); tests/imports/test_jobs.py covers the process mode."""
+    settings.XIAOKANG_IMPORT_JOBS = "inline"
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: tests roll their transactions back, so the data version
     (moved on only after a commit) does not change between them and cannot tell their data apart."""

@@ -67,6 +67,7 @@ ROUTES = {
     "import_template": (SCOPED, "upload roles; the empty workbook, no data (tests/imports/test_views_imports.py)"),
     "import_batch_detail": (SCOPED, "get_scoped_object(ImportBatch); 404 here"),
     "import_batch_apply": (SCOPED, "POST; get_scoped_object(ImportBatch); 404 here"),
+    "import_batch_revalidate": (SCOPED, "POST; get_scoped_object(ImportBatch); 404 here"),
     "import_batch_errors": (SCOPED, "get_scoped_object(ImportBatch); 404 here"),
     "import_export": (SCOPED, "Household.objects.for_user (imports.export.prepare); 403 statistician/donor"),
     # quality (tests/quality/test_views.py): Finding.objects.for_user; statisticians/donors get counts only
@@ -186,7 +187,7 @@ OUT_OF_AREA = {
                     "monitoring_case_measure", "monitoring_case_income_check", "monitoring_case_eliminate")},
     **WORKFLOW_OUT_OF_AREA,
     **{f"import_batch_{k}": (lambda k, m: lambda d: (m, reverse(f"import_batch_{k}", args=[_chaling_batch().pk]), {}))(
-        k, m) for k, m in (("detail", "get"), ("apply", "post"), ("errors", "get"))},
+        k, m) for k, m in (("detail", "get"), ("apply", "post"), ("revalidate", "post"), ("errors", "get"))},
     "quality_confirm": lambda d: ("post", reverse("quality_confirm", args=[_chaling_finding(d).pk]), {"reason": "核实"}),
 }
 

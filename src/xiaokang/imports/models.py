@@ -1,7 +1,10 @@
 """Import batches (导入批次) and the export log (导出记录).
 
 ``ImportBatch``: one uploaded file on its way uploaded → validated → applying → applied (or failed),
-with progress counts, the error count and the error workbook of a partial import. The status moves
+with progress counts, the error count and the error workbook of a partial import. A batch uploaded on the
+web is validated and applied by a background job (``imports.jobs``: its own process, so a large file
+neither blocks nor times out a web request); ``job_phase`` names the step it is at (blank: no job
+running), ``job_pid`` the process, ``job_started_at`` when it started. The status moves
 with conditional UPDATEs (``services``): a retried or double-submitted batch cannot apply twice, and
 a file whose content (sha256) was already applied in the same area is refused unless re-import is asked
 for (it would change nothing anyway).
@@ -64,6 +67,10 @@ class ImportBatch(models.Model):
     error_report_path = models.CharField(_("错误清单文件"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
     validated_at = models.DateTimeField(_("校验时间"), null=True, blank=True)
+    job_phase = models.CharField(_("后台任务步骤"), max_length=20, blank=True,
+                                 help_text=_("正在进行的后台步骤（校验、导入）；空：没有运行中的后台任务"))
+    job_pid = models.IntegerField(_("后台任务进程号"), null=True, blank=True)
+    job_started_at = models.DateTimeField(_("后台任务开始时间"), null=True, blank=True)
     applied_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
 
     area_lookup = "area_code"

@@ -176,36 +176,62 @@ def validate(batch: ImportBatch) -> ImportBatch:
     return batch
 
 
-def apply(batch: ImportBatch, user=None, *, dry_run: bool = False) -> ImportBatch:
+def refusal(batch: ImportBatch, *, dry_run_ok: bool = False) -> str:
+    """Why ``batch`` cannot be applied now ("" when it can): a dry run (unless ``dry_run_ok``: the dry run
+    itself), already applied or being applied, failed validation, or the same content already applied in
+    the area (unless ``reimport``)."""
+    if batch.dry_run and not dry_run_ok:
+        return f"批次 {batch.pk}（{batch.file_name}）是试运行，只用于校验和统计，不能导入；请重新上传该文件"
+    if batch.status in (BatchStatus.APPLIED, BatchStatus.APPLYING):
+        return f"批次 {batch.pk}（{batch.file_name}）已导入或正在导入，不能重复导入"
+    if batch.status == BatchStatus.FAILED:
+        return f"批次 {batch.pk}（{batch.file_name}）校验未通过，请修改文件后重新上传"
+    if not batch.reimport and ImportBatch.objects.filter(
+            sha256=batch.sha256, area_code=batch.area_code, status=BatchStatus.APPLIED).exclude(pk=batch.pk).exists():
+        return (f"相同内容的文件（{batch.file_name}）已在本区域导入过；再次导入不会有任何变化。"
+                f"如确需重新导入，请选择“允许重复导入”")
+    return ""
+
+
+def claim(batch: ImportBatch) -> None:
+    """Move ``batch`` to "applying" with one conditional UPDATE (uploaded/validated → applying), after the
+    checks of ``refusal``: of two concurrent claims exactly one succeeds. Raises ImportRefused."""
+    batch.refresh_from_db()
+    reason = refusal(batch)
+    if reason:
+        raise ImportRefused(reason)
+    claimed = ImportBatch.objects.filter(
+        pk=batch.pk, status__in=[BatchStatus.UPLOADED, BatchStatus.VALIDATED]).update(status=BatchStatus.APPLYING)
+    if claimed != 1:
+        raise ImportRefused(f"批次 {batch.pk}（{batch.file_name}）已导入或正在导入，不能重复导入")
+    batch.status = BatchStatus.APPLYING
+
+
+def apply(batch: ImportBatch, user=None, *, dry_run: bool = False, claimed: bool = False) -> ImportBatch:
     """Apply a batch in one transaction (see the module docstring). ``dry_run``: compute everything, then
-    roll back (the batch keeps its status; the counts show what would change). Raises ImportRefused.
+    roll back (the batch keeps its status; the counts show what would change). ``claimed``: the caller
+    has already moved the batch to "applying" with ``claim`` (the background job). Raises ImportRefused.
     Into an empty registry (PostgreSQL, at least ``apply.BULK_MIN_ROWS`` rows) the rows are copied straight
     into the registry tables, which stay locked ACCESS EXCLUSIVE until the commit (``apply.bulk_begin``);
     otherwise they are staged, checked against the registry and merged. The seconds of each step are left
     in ``batch.timings`` (``timing``)."""
     with timing.recording() as rec:
-        batch = _apply(batch, user, dry_run=dry_run)
+        batch = _apply(batch, user, dry_run=dry_run, claimed=claimed)
     batch.timings = rec.seconds
     return batch
 
 
-def _apply(batch: ImportBatch, user, *, dry_run: bool) -> ImportBatch:
+def _apply(batch: ImportBatch, user, *, dry_run: bool, claimed: bool) -> ImportBatch:
     batch.refresh_from_db()
-    if batch.dry_run and not dry_run:
-        raise ImportRefused(f"批次 {batch.pk}（{batch.file_name}）是试运行，只用于校验和统计，不能导入；请重新上传该文件")
-    if batch.status in (BatchStatus.APPLIED, BatchStatus.APPLYING):
-        raise ImportRefused(f"批次 {batch.pk}（{batch.file_name}）已导入或正在导入，不能重复导入")
-    if batch.status == BatchStatus.FAILED:
-        raise ImportRefused(f"批次 {batch.pk}（{batch.file_name}）校验未通过，请修改文件后重新上传")
-    if not batch.reimport and ImportBatch.objects.filter(
-            sha256=batch.sha256, area_code=batch.area_code, status=BatchStatus.APPLIED).exclude(pk=batch.pk).exists():
-        raise ImportRefused(f"相同内容的文件（{batch.file_name}）已在本区域导入过；再次导入不会有任何变化。"
-                            f"如确需重新导入，请选择“允许重复导入”")
-    if not dry_run:
-        claimed = ImportBatch.objects.filter(
-            pk=batch.pk, status__in=[BatchStatus.UPLOADED, BatchStatus.VALIDATED]).update(status=BatchStatus.APPLYING)
-        if claimed != 1:
-            raise ImportRefused(f"批次 {batch.pk}（{batch.file_name}）已导入或正在导入，不能重复导入")
+    if claimed:
+        if batch.status != BatchStatus.APPLYING:
+            raise ImportRefused(f"批次 {batch.pk}（{batch.file_name}）不在“导入中”状态，未导入")
+    elif dry_run:
+        reason = refusal(batch, dry_run_ok=True)
+        if reason:
+            raise ImportRefused(reason)
+    else:
+        claim(batch)
     user = user or batch.uploaded_by
     reason = f"导入批次 {batch.pk}：{batch.file_name}"
     result = None

@@ -1,12 +1,16 @@
 """Import and export pages (导入导出): upload, the batch list and detail with apply, the export download.
 
 - ``/imports/`` batch list (导入批次), scoped by the batch's area (``ImportBatch.objects.for_user``);
-- ``/imports/upload/`` upload form: ``services.stage`` then ``services.validate`` (roles ``UPLOAD_ROLES``:
-  county/town/village administrators and the system administrator; others 403). The batch carries the
-  uploader's area, so a row for a household outside it is an error (``validate``);
-- ``/imports/batches/<id>/`` the batch: status, counts, errors (file, sheet, row, column, value, reason)
-  and the 导入 button (POST ``/apply/``: ``services.apply``; a second POST or a refresh is refused with
-  the message, HTTP 409 — the batch moves with a conditional UPDATE, so it can never apply twice);
+- ``/imports/upload/`` upload form: ``services.stage`` then the validation as a background job
+  (``jobs.start_validation``; roles ``UPLOAD_ROLES``: county/town/village administrators and the system
+  administrator; others 403). The batch carries the uploader's area, so a row for a household outside it
+  is an error (``validate``);
+- ``/imports/batches/<id>/`` the batch: status, the running job's step and time (the page reloads itself
+  every few seconds while a job runs), counts, errors (file, sheet, row, column, value, reason) and the
+  导入 button (POST ``/apply/``: ``jobs.start_apply`` claims the batch, then applies it in the background;
+  a second POST or a refresh is refused with the message, HTTP 409 — the batch moves with a conditional
+  UPDATE, so it can never apply twice); POST ``/validate/`` re-runs a validation whose job was
+  interrupted (the batch still "uploaded");
 - ``/imports/batches/<id>/errors/`` the error workbook download;
 - ``/imports/export/`` the export form (area, 脱贫属性, year, xlsx/CSV, full ID numbers for
   ``FULL_ID_ROLES``); the download is a POST: CSV streams (``StreamingHttpResponse``), xlsx is written to
@@ -26,6 +30,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -40,9 +45,11 @@ from xiaokang.registry.models import Income
 
 from . import export as E
 from . import layout as L
-from . import services
+from . import jobs, services
 from .models import BatchStatus, ImportBatch
 
+JOB_LABELS = {"validating": gettext_lazy("正在校验文件"), "applying": gettext_lazy("正在写入数据库")}
+REFRESH_SECONDS = 3
 UPLOAD_ROLES = frozenset({Role.COUNTY_ADMIN, Role.TOWN_ADMIN, Role.VILLAGE_ADMIN, Role.SYSTEM_ADMIN})
 PAGE_SIZE = 30
 ERRORS_SHOWN = 500
@@ -146,7 +153,7 @@ class UploadView(UploadRoleMixin, TemplateView):
                                    reimport=form.cleaned_data["reimport"])
         except PermissionError as exc:
             raise PermissionDenied(str(exc)) from None
-        services.validate(batch)
+        jobs.start_validation(batch)
         return redirect("import_batch_detail", pk=batch.pk)
 
 
@@ -166,14 +173,23 @@ class BatchDetailView(UploadRoleMixin, TemplateView):
     template_name = "imports/batch_detail.html"
 
     def get_batch(self):
-        return self.get_scoped_object(ImportBatch, pk=self.kwargs["pk"])
+        batch = self.get_scoped_object(ImportBatch, pk=self.kwargs["pk"])
+        jobs.refresh(batch)  # a job whose process has gone is closed (nothing written)
+        return batch
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         batch = kwargs.get("batch") or self.get_batch()
+        running = bool(batch.job_phase)
+        elapsed = None
+        if running and batch.job_started_at:
+            elapsed = max(0, int((timezone.now() - batch.job_started_at).total_seconds()))
         context.update(batch=batch, errors=_shown_errors(batch, self.request.user),
                        more_errors=max(0, batch.error_count - min(len(batch.errors or []), ERRORS_SHOWN)),
-                       can_apply=batch.status == BatchStatus.VALIDATED and not batch.dry_run,
+                       can_apply=batch.status == BatchStatus.VALIDATED and not batch.dry_run and not running,
+                       can_revalidate=batch.status == BatchStatus.UPLOADED and not running,
+                       job_running=running, job_label=JOB_LABELS.get(batch.job_phase, batch.job_phase),
+                       job_elapsed=elapsed, refresh_seconds=REFRESH_SECONDS if running else None,
                        statuses=BatchStatus)
         return context
 
@@ -190,15 +206,32 @@ class BatchApplyView(BatchDetailView):
     def post(self, request, *args, **kwargs):
         batch = self.get_batch()
         try:
-            services.apply(batch, request.user)
+            jobs.start_apply(batch, request.user)
         except services.ImportRefused as exc:
             batch.refresh_from_db()
             return self.render_to_response(self.get_context_data(batch=batch, refused=str(exc)), status=409)
         batch.refresh_from_db()
         if batch.status == BatchStatus.APPLIED:
             messages.success(request, batch.message or _("已导入"))
+        elif batch.status == BatchStatus.APPLYING:
+            messages.success(request, _("已开始导入，本页会自动刷新显示进度"))
         else:
             messages.error(request, batch.message or _("导入未完成"))
+        return redirect("import_batch_detail", pk=batch.pk)
+
+
+class BatchRevalidateView(BatchDetailView):
+    """POST only: validate again a batch whose validation job was interrupted (status still "uploaded",
+    no job running); 409 otherwise."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        batch = self.get_batch()
+        if batch.status != BatchStatus.UPLOADED or batch.job_phase:
+            return self.render_to_response(
+                self.get_context_data(batch=batch, refused=_("该批次已校验或正在校验，无需重新校验")), status=409)
+        jobs.start_validation(batch)
         return redirect("import_batch_detail", pk=batch.pk)
 
 
@@ -275,5 +308,6 @@ template_download = TemplateDownloadView.as_view()
 upload = UploadView.as_view()
 batch_detail = BatchDetailView.as_view()
 batch_apply = BatchApplyView.as_view()
+batch_revalidate = BatchRevalidateView.as_view()
 error_report = ErrorReportView.as_view()
 export = ExportView.as_view()

@@ -1,0 +1,153 @@
+"""Background import jobs (imports.jobs) in the "process" mode: the upload and the 导入 button start a
+job process (Popen replaced by a recorder here; the job itself is then run as the process would run it,
+``call_command("import_job", …)``), the page shows the step and reloads itself, a second submit is
+refused at once, a job that died is closed with nothing written, and an error inside a job is recorded."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from xiaokang.imports import jobs
+from xiaokang.imports.models import ImportBatch
+from xiaokang.registry.models import Household
+
+import sample_data as sample
+from imports.test_views_imports import NEW, client, household_csv
+
+
+class FakePopen:
+    started: list[list[str]] = []
+
+    def __init__(self, args, **kwargs):
+        FakePopen.started.append(list(args))
+        self.args, self.kwargs, self.pid = args, kwargs, 4_000_000 + len(FakePopen.started)
+
+    def poll(self):
+        return None
+
+
+@pytest.fixture
+def process_mode(settings, tmp_path, monkeypatch):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.XIAOKANG_IMPORT_DIR = tmp_path / "imports"
+    settings.XIAOKANG_IMPORT_JOBS = "process"
+    FakePopen.started = []
+    monkeypatch.setattr(jobs, "Popen", FakePopen)
+    monkeypatch.setattr(jobs, "_alive", lambda pid: pid is not None and pid > 4_000_000)  # the fakes "run"
+    return FakePopen
+
+
+@pytest.fixture
+def data(db):
+    return sample.build()
+
+
+def test_upload_validates_in_a_job_and_the_page_follows_it(data, process_mode):
+    user = sample.make_user("yl", area=data.yl, role="county_admin")
+    c = client(user)
+    response = c.post(reverse("import_upload"), {"file": household_csv([NEW])})
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("import_batch_detail", args=[batch.pk])
+    # the request returned before validating: the batch is still "uploaded", with its job recorded
+    assert (batch.status, batch.job_phase, batch.job_pid) == ("uploaded", "validating", 4_000_001)
+    (args,) = process_mode.started
+    assert args[1:] == ["-m", "django", "import_job", str(batch.pk), "validate"]
+    page = c.get(reverse("import_batch_detail", args=[batch.pk])).content.decode()
+    assert 'id="job-running"' in page and "正在校验文件" in page and 'http-equiv="refresh"' in page
+    assert 'id="apply-form"' not in page and 'id="revalidate-form"' not in page
+
+    call_command("import_job", str(batch.pk), "validate")  # what the job process runs
+    batch.refresh_from_db()
+    assert (batch.status, batch.job_phase, batch.job_pid, batch.rows_total) == ("validated", "", None, 2)
+    page = c.get(reverse("import_batch_detail", args=[batch.pk])).content.decode()
+    assert 'id="job-running"' not in page and 'http-equiv="refresh"' not in page and 'id="apply-form"' in page
+
+
+def test_apply_claims_at_once_then_applies_in_the_job_with_the_users_history(data, process_mode):
+    user = sample.make_user("yl", area=data.yl, role="county_admin")
+    c = client(user)
+    c.post(reverse("import_upload"), {"file": household_csv([NEW])})
+    batch = ImportBatch.objects.get()
+    call_command("import_job", str(batch.pk), "validate")
+
+    response = c.post(reverse("import_batch_apply", args=[batch.pk]))
+    assert response.status_code == 302
+    batch.refresh_from_db()
+    assert (batch.status, batch.job_phase) == ("applying", "applying")
+    assert process_mode.started[-1][-4:] == [str(batch.pk), "apply", "--user", str(user.pk)]
+    assert not Household.objects.filter(household_number="YL0100").exists()  # not yet: the job writes
+    page = c.get(reverse("import_batch_detail", args=[batch.pk])).content.decode()
+    assert "正在写入数据库" in page and 'id="apply-form"' not in page
+    # a second submit (double click, refresh) is refused at once; no second job
+    again = c.post(reverse("import_batch_apply", args=[batch.pk]))
+    assert again.status_code == 409 and "不能重复导入" in again.content.decode()
+    assert len(process_mode.started) == 2
+
+    call_command("import_job", str(batch.pk), "apply", "--user", str(user.pk))
+    batch.refresh_from_db()
+    assert (batch.status, batch.job_phase, batch.households_new, batch.members_new) == ("applied", "", 1, 2)
+    household = Household.objects.get(household_number="YL0100")
+    record = household.history.get()
+    assert (record.history_type, record.history_user_id, record.channel) == ("+", user.pk, "import")
+
+
+def test_a_job_that_died_is_closed_and_nothing_is_written(data, process_mode):
+    user = sample.make_user("yl", area=data.yl, role="county_admin")
+    c = client(user)
+    c.post(reverse("import_upload"), {"file": household_csv([NEW])})
+    batch = ImportBatch.objects.get()
+    call_command("import_job", str(batch.pk), "validate")
+    c.post(reverse("import_batch_apply", args=[batch.pk]))
+    # the job process is gone (server restarted) without clearing its fields
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(jobs, "_alive", lambda pid: False)
+        page = c.get(reverse("import_batch_detail", args=[batch.pk])).content.decode()
+    batch.refresh_from_db()
+    assert (batch.status, batch.job_phase, batch.job_pid) == ("validated", "", None)
+    assert "后台任务意外中止" in batch.message and "后台任务意外中止" in page and 'id="apply-form"' in page
+    assert not Household.objects.filter(household_number="YL0100").exists()
+
+
+def test_an_interrupted_validation_can_be_run_again(data, process_mode):
+    c = client(sample.make_user("yl", area=data.yl, role="county_admin"))
+    c.post(reverse("import_upload"), {"file": household_csv([NEW])})
+    batch = ImportBatch.objects.get()
+    ImportBatch.objects.filter(pk=batch.pk).update(job_phase="", job_pid=None)  # closed, still "uploaded"
+    page = c.get(reverse("import_batch_detail", args=[batch.pk])).content.decode()
+    assert 'id="revalidate-form"' in page
+    assert c.post(reverse("import_batch_revalidate", args=[batch.pk])).status_code == 302
+    assert process_mode.started[-1][-2:] == [str(batch.pk), "validate"]
+    # while that job runs, another re-validation is refused
+    assert c.post(reverse("import_batch_revalidate", args=[batch.pk])).status_code == 409
+    call_command("import_job", str(batch.pk), "validate")
+    batch.refresh_from_db()
+    assert batch.status == "validated"
+    assert c.post(reverse("import_batch_revalidate", args=[batch.pk])).status_code == 409
+
+
+def test_an_error_inside_a_job_is_recorded_on_the_batch(data, process_mode, monkeypatch):
+    c = client(sample.make_user("yl", area=data.yl, role="county_admin"))
+    c.post(reverse("import_upload"), {"file": household_csv([NEW])})
+    batch = ImportBatch.objects.get()
+
+    def broken(batch):
+        raise RuntimeError("磁盘已满")
+
+    monkeypatch.setattr(jobs.services, "validate", broken)
+    with pytest.raises(RuntimeError):
+        jobs.run(batch.pk, "validate")
+    batch.refresh_from_db()
+    assert (batch.status, batch.job_phase) == ("failed", "")
+    assert batch.message == "校验出错：磁盘已满"
+
+
+def test_the_job_command_is_found_by_a_fresh_process(tmp_path):
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="xiaokang.settings", XIAOKANG_HOME=str(tmp_path))
+    out = subprocess.run([sys.executable, "-m", "django", "help", "import_job"], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "validate" in out.stdout and "apply" in out.stdout
