@@ -151,3 +151,38 @@ def test_the_job_command_is_found_by_a_fresh_process(tmp_path):
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "validate" in out.stdout and "apply" in out.stdout
+
+
+def test_the_rows_read_are_stored_while_the_file_is_parsed(data, settings, tmp_path, monkeypatch):
+    """The parse reports its progress on the batch (rows_done), which the page of a running job shows."""
+    from xiaokang.imports import services
+
+    settings.XIAOKANG_IMPORT_DIR = tmp_path / "imports"
+    monkeypatch.setattr(services, "PROGRESS_SECONDS", 0.0)
+    seen = []
+    original = services._progress
+
+    def spy(batch):
+        report = original(batch)
+
+        def wrapped(rows):
+            report(rows)
+            seen.append(ImportBatch.objects.get(pk=batch.pk).rows_done)
+
+        return wrapped
+
+    monkeypatch.setattr(services, "_progress", spy)
+    user = sample.make_user("yl", area=data.yl, role="county_admin")
+    batch = services.stage(household_csv([NEW]), user)
+    services._forget()  # no parse kept from an earlier test (same batch id and content)
+    services.validate(batch)
+    assert seen == [2]  # one block of two data rows, stored while parsing
+    batch.refresh_from_db()
+    assert (batch.status, batch.rows_total) == ("validated", 2)
+    ImportBatch.objects.filter(pk=batch.pk).update(job_phase="applying", rows_done=2)
+    monkeypatch.setattr(jobs, "_alive", lambda pid: True)
+    from django.utils import timezone
+
+    ImportBatch.objects.filter(pk=batch.pk).update(job_started_at=timezone.now(), job_pid=1)
+    page = client(user).get(reverse("import_batch_detail", args=[batch.pk])).content.decode()
+    assert "已读取 2 行" in page

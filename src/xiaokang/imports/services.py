@@ -104,6 +104,24 @@ def stage(file, user, partial: bool = False, *, file_name: str | None = None, ar
 _CACHE: dict[tuple[int, str], tuple[Parsed, list]] = {}
 
 
+def _progress(batch: ImportBatch):
+    """The progress callback of a parse: stores the rows read so far on the batch (``rows_done``), at most
+    once per second — committed at once outside a transaction, so the batch page of a background job
+    (``imports.jobs``) shows it while the file is read."""
+    last = [0.0]
+
+    def report(rows: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= PROGRESS_SECONDS:
+            last[0] = now
+            ImportBatch.objects.filter(pk=batch.pk).update(rows_done=rows)
+
+    return report
+
+
+PROGRESS_SECONDS = 1.0
+
+
 def _parsed(batch: ImportBatch) -> Parsed:
     """The parsed file (kept for the last batch of this process, so that validate + apply read it once;
     its rows are in files on disk, removed when it is dropped)."""
@@ -111,7 +129,7 @@ def _parsed(batch: ImportBatch) -> Parsed:
     if key not in _CACHE:
         _forget()
         try:
-            p = parse(batch.file_path, batch.file_name, batch.area_code)
+            p = parse(batch.file_path, batch.file_name, batch.area_code, progress=_progress(batch))
         except (OSError, ValueError, UnicodeError) as exc:  # a damaged file: reported, not a server error
             p = Parsed(file=batch.file_name, fatal=True,
                        issues=[Issue(batch.file_name, "", None, "", "", f"无法读取文件：{exc}", code="IMP_UNREADABLE")])

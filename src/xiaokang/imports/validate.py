@@ -459,6 +459,8 @@ class Parsed:
     rows_total: int = 0
     household_count: int = 0
     workdir: Path | None = None
+    # called with the number of data rows read so far, after each block (``parse(progress=…)``)
+    progress: object = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
         self._finalizer = None
@@ -542,12 +544,15 @@ def _id_sql(c: str) -> tuple[str, str, str]:
     return valid, sex, birth
 
 
-def parse(path, display_name: str | None = None, area_code: str = "", today: dt.date | None = None) -> Parsed:
+def parse(path, display_name: str | None = None, area_code: str = "", today: dt.date | None = None,
+          progress=None) -> Parsed:
     """Read and check one file (no database writes). ``area_code``: the uploader's area prefix ("" = all).
-    The rows to stage go to a temporary folder owned by the result (``Parsed.workdir``)."""
+    The rows to stage go to a temporary folder owned by the result (``Parsed.workdir``). ``progress``: a
+    callable given the number of data rows read so far, after each block of rows (the batch page's
+    progress)."""
     sheets, issues = read_file(path, display_name)
     file = display_name or str(path).rsplit("/", 1)[-1]
-    result = Parsed(file=file, issues=list(issues), fatal=bool(issues))
+    result = Parsed(file=file, issues=list(issues), fatal=bool(issues), progress=progress)
     if result.fatal:
         return result
     work = Path(tempfile.mkdtemp(prefix="xiaokang-import-"))
@@ -641,6 +646,8 @@ def _checks(result: Parsed, sheets, con, work: Path, area_code: str, on: dt.date
                     writer.write_table(part)
                     del part
                     n += nb
+                    if result.progress is not None:
+                        result.progress(n)
         finally:
             if writer is not None:
                 writer.close()
