@@ -38,7 +38,10 @@ def validate_other_causes(value: str) -> None:
 # indexes on 户编号, 区划 and 证件号码 (and their LIKE twins) are left out, and the user of a history row is not
 # a database-checked foreign key (one check per row at commit; users are deactivated, never deleted, and the
 # user name is shown from the row's user id).
-HISTORY_OPTIONS = {"bases": [AuditChannelBase], "user_db_constraint": False}
+# history_id is a bigint: an import of 1,000,000 households writes ~4.3 million history rows, so a 4-byte
+# key (2,147,483,647) would run out after a few hundred full imports of a large province.
+HISTORY_OPTIONS = {"bases": [AuditChannelBase], "user_db_constraint": False,
+                   "history_id_field": models.BigAutoField(primary_key=True)}
 HOUSEHOLD_HISTORY = HistoricalRecords(**HISTORY_OPTIONS, no_db_index=["household_number", "area"],
                                       verbose_name=_("贫困户修改记录"))
 
