@@ -46,6 +46,16 @@ def data(db):
     return sample.build()
 
 
+def _validated(data):
+    """A county administrator's client and a batch uploaded by it, validated by its job."""
+    user = sample.make_user("yl", area=data.yl, role="county_admin")
+    c = client(user)
+    c.post(reverse("import_upload"), {"file": household_csv([NEW])})
+    batch = ImportBatch.objects.get()
+    call_command("import_job", str(batch.pk), "validate")
+    return user, c, batch
+
+
 def test_upload_validates_in_a_job_and_the_page_follows_it(data, process_mode):
     user = sample.make_user("yl", area=data.yl, role="county_admin")
     c = client(user)
@@ -68,11 +78,7 @@ def test_upload_validates_in_a_job_and_the_page_follows_it(data, process_mode):
 
 
 def test_apply_claims_at_once_then_applies_in_the_job_with_the_users_history(data, process_mode):
-    user = sample.make_user("yl", area=data.yl, role="county_admin")
-    c = client(user)
-    c.post(reverse("import_upload"), {"file": household_csv([NEW])})
-    batch = ImportBatch.objects.get()
-    call_command("import_job", str(batch.pk), "validate")
+    user, c, batch = _validated(data)
 
     response = c.post(reverse("import_batch_apply", args=[batch.pk]))
     assert response.status_code == 302
@@ -96,11 +102,7 @@ def test_apply_claims_at_once_then_applies_in_the_job_with_the_users_history(dat
 
 
 def test_a_job_that_died_is_closed_and_nothing_is_written(data, process_mode):
-    user = sample.make_user("yl", area=data.yl, role="county_admin")
-    c = client(user)
-    c.post(reverse("import_upload"), {"file": household_csv([NEW])})
-    batch = ImportBatch.objects.get()
-    call_command("import_job", str(batch.pk), "validate")
+    user, c, batch = _validated(data)
     c.post(reverse("import_batch_apply", args=[batch.pk]))
     # the job process is gone (server restarted) without clearing its fields
     with pytest.MonkeyPatch.context() as mp:

@@ -373,21 +373,20 @@ def _merge(cur, model, stage_t: str, key_match: str, join: str, layout_fields, f
     label = model._meta.model_name
     changed = 0
     if pg:
+        def with_history(dml: str, params: list, history_type: str) -> int:
+            """``dml`` (… RETURNING the rows) and the history row of each returned row, one statement."""
+            h_cols, h_sql, h_params = _history_select(model, "x", history_type, reason, user_id, now)
+            cur.execute(f"WITH x AS ({dml}) INSERT INTO {hist_table} ({', '.join(qn(c) for c in h_cols)}) "
+                        f"SELECT {', '.join(h_sql)} FROM x", params + h_params)
+            return cur.rowcount
+
         if not all_new:
-            h_cols, h_sql, h_params = _history_select(model, "x", "~", reason, user_id, now)
             with step(f"apply: {label} update + history"):
-                cur.execute(f"WITH x AS (UPDATE {table} SET {', '.join(sets)} FROM {st} s {join} "
-                            f"WHERE {match_live} AND ({diff}) RETURNING {table}.*) "
-                            f"INSERT INTO {hist_table} ({', '.join(qn(c) for c in h_cols)}) "
-                            f"SELECT {', '.join(h_sql)} FROM x", set_params + h_params)
-                changed = cur.rowcount
-        h_cols, h_sql, h_params = _history_select(model, "x", "+", reason, user_id, now)
+                changed = with_history(f"UPDATE {table} SET {', '.join(sets)} FROM {st} s {join} "
+                                       f"WHERE {match_live} AND ({diff}) RETURNING {table}.*", set_params, "~")
         with step(f"apply: {label} insert + history"):
-            cur.execute(f"WITH x AS (INSERT INTO {table} ({insert_cols}) SELECT {insert_select} FROM {st} s {join} "
-                        f"WHERE {not_exists} RETURNING *) "
-                        f"INSERT INTO {hist_table} ({', '.join(qn(c) for c in h_cols)}) "
-                        f"SELECT {', '.join(h_sql)} FROM x", extra_params + h_params)
-            new = cur.rowcount
+            new = with_history(f"INSERT INTO {table} ({insert_cols}) SELECT {insert_select} FROM {st} s {join} "
+                               f"WHERE {not_exists} RETURNING *", extra_params, "+")
     else:
         ids = []
         with step(f"apply: {label} update + history"):
