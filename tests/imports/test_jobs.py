@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+from subprocess import Popen
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -188,3 +190,23 @@ def test_the_rows_read_are_stored_while_the_file_is_parsed(data, settings, tmp_p
     ImportBatch.objects.filter(pk=batch.pk).update(job_started_at=timezone.now(), job_pid=1)
     page = client(user).get(reverse("import_batch_detail", args=[batch.pk])).content.decode()
     assert "已读取 2 行" in page
+
+
+def test_alive_tells_a_running_job_from_a_finished_one_and_from_other_processes():
+    """Any server process can tell: a finished (even unreaped, zombie) child is gone; another program is
+    not a job."""
+    import time
+
+    job = Popen([sys.executable, "-c", "import time, sys; time.sleep(30)", "import_job"])
+    other = Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert jobs._alive(job.pid) is True
+        assert jobs._alive(other.pid) is False  # a recycled pid running something else
+        job.kill()
+        time.sleep(0.3)  # killed, not reaped: a zombie
+        assert jobs._alive(job.pid) is False
+    finally:
+        for p in (job, other):
+            p.kill()
+            p.wait()
+    assert jobs._alive(None) is False

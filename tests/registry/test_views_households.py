@@ -163,7 +163,7 @@ def test_detail_page(yanling, data):
     y2020 = years[2020]
     assert y2020["file"].result["verdict"] == "not_met"
     assert y2020["per_capita"] == "2,000"
-    assert y2020["file"].per_capita_source == "stored"
+    assert y2020["file"].per_capita_source == "live"
     criteria = dict(y2020["criteria"])
     assert criteria["一超过"] is False and criteria["住房安全有保障"] is True
     assert any("人均纯收入 2,000 元 低于 4,000 元" in r for r in y2020["file"].reasons)
@@ -174,6 +174,20 @@ def test_detail_page(yanling, data):
     assert y2018.net_fen == 600000
     assert y2018.per_capita_fen == 200000 and y2018.per_capita_source == "computed"
     assert not re.search(r"https?://", html)
+
+
+def test_detail_per_capita_follows_the_income_shown_not_a_stale_assessment(yanling, data):
+    """After the income changes (an edit, an import) the stored assessment is stale until the next run;
+    the page's 人均纯收入 is computed from the same data as the 家庭纯收入 beside it."""
+    from xiaokang.registry.models import Income
+
+    before = {y["file"].year: y for y in yanling.get(reverse("household_detail", args=[data.h2.pk])).context["year_rows"]}
+    assert before[2020]["net"] == "6,000" and before[2020]["per_capita"] == "2,000"  # 3 members
+    Income.objects.filter(household=data.h2, year=2020).update(wage=Income.objects.get(
+        household=data.h2, year=2020).wage + 3000)
+    after = {y["file"].year: y for y in yanling.get(reverse("household_detail", args=[data.h2.pk])).context["year_rows"]}
+    assert after[2020]["net"] == "9,000" and after[2020]["per_capita"] == "3,000"
+    assert after[2020]["file"].stored.per_capita_income == 2000  # the stored run is unchanged
 
 
 def test_detail_reasons_in_english(yanling, data):

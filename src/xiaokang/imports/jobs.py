@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from subprocess import DEVNULL, STDOUT, Popen
 
 from django.conf import settings
@@ -114,19 +115,27 @@ def run(batch_id: int, action: str, user_id: int | None = None) -> ImportBatch:
 
 
 def _alive(pid: int | None) -> bool:
+    """Whether ``pid`` is a running import job. Read from /proc where there is one, so that any server
+    process can tell (a finished job that the worker which started it has not reaped yet is a zombie,
+    which ``kill(pid, 0)`` would still find; a recycled pid runs something else)."""
     if not pid:
         return False
+    proc = Path(f"/proc/{pid}")
+    if Path("/proc/self").exists():
+        try:
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            return state not in ("Z", "X") and b"import_job" in (proc / "cmdline").read_bytes()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            return False
+        except OSError:
+            pass
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    try:  # a finished child of this process that has not been reaped yet is a zombie: gone
-        done, _status = os.waitpid(pid, os.WNOHANG)
-        return done == 0
-    except ChildProcessError:
-        return True
+    return True
 
 
 # A job that has not recorded its process within this many seconds of starting is taken as gone.

@@ -327,7 +327,8 @@ def _counts(batch: ImportBatch, result: A.ApplyResult) -> None:
 
 def _summary(batch: ImportBatch) -> str:
     return (f"新增 {batch.households_new} 户、修改 {batch.households_changed} 户、未变 {batch.households_unchanged} 户；"
-            f"新增成员 {batch.members_new} 人、修改 {batch.members_changed} 人；错误 {batch.error_count} 处")
+            f"新增成员 {batch.members_new} 人、修改 {batch.members_changed} 人；"
+            f"新增收入记录 {batch.incomes_new} 条、修改 {batch.incomes_changed} 条；错误 {batch.error_count} 处")
 
 
 def write_error_workbook(batch: ImportBatch, parsed: Parsed) -> Path:

@@ -156,12 +156,14 @@ def household_years(household: Household, members: list[Member], incomes: list[I
                 yf.reasons = [render(r, lang) for r in reasons]
                 if result.get("net_income_fen") is not None:
                     yf.net_fen = result["net_income_fen"]
-        if yf.stored is not None and yf.stored.per_capita_income is not None:
-            yf.per_capita_fen = yuan_to_fen(yf.stored.per_capita_income)
-            yf.per_capita_source = "stored"
-        elif yf.result is not None and yf.result.get("per_capita_income_fen") is not None:
+        # The live figure first: it comes from the same data as the net income shown beside it (a stored
+        # assessment is stale after an edit or an import until the next assessment run).
+        if yf.result is not None and yf.result.get("per_capita_income_fen") is not None:
             yf.per_capita_fen = yf.result["per_capita_income_fen"]
             yf.per_capita_source = "live"
+        elif yf.stored is not None and yf.stored.per_capita_income is not None:
+            yf.per_capita_fen = yuan_to_fen(yf.stored.per_capita_income)
+            yf.per_capita_source = "stored"
         elif yf.net_fen is not None and yf.members_counted:
             yf.per_capita_fen = yf.net_fen // yf.members_counted
             yf.per_capita_source = "computed"
