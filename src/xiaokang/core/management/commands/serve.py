@@ -15,10 +15,13 @@ class Command(BaseCommand):
     help = "以生产服务器（gunicorn）运行 Web 界面"
 
     def add_arguments(self, parser):
-        parser.add_argument("--bind", default=os.environ.get("XIAOKANG_BIND", "127.0.0.1:8000"))
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("XIAOKANG_WORKERS", 0)) or None)
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("XIAOKANG_THREADS", 10)))
-        parser.add_argument("--no-collectstatic", action="store_true")
+        parser.add_argument("--bind", default=os.environ.get("XIAOKANG_BIND", "127.0.0.1:8000"),
+                            help="监听地址:端口（默认 127.0.0.1:8000，环境变量 XIAOKANG_BIND）")
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("XIAOKANG_WORKERS", 0)) or None,
+                            help="工作进程数（默认 CPU 数 × 2 + 1，环境变量 XIAOKANG_WORKERS）")
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("XIAOKANG_THREADS", 10)),
+                            help="每个工作进程的线程数（默认 10，环境变量 XIAOKANG_THREADS）")
+        parser.add_argument("--no-collectstatic", action="store_true", help="启动前不收集静态文件")
 
     def handle(self, *args, **opts):
         from gunicorn.app.base import BaseApplication
