@@ -75,8 +75,12 @@ def test_upload_validates_in_a_job_and_the_page_follows_it(data, process_mode):
     call_command("import_job", str(batch.pk), "validate")  # what the job process runs
     batch.refresh_from_db()
     assert (batch.status, batch.job_phase, batch.job_pid, batch.rows_total) == ("validated", "", None, 2)
+    # the preview of what the import would change (a dry run, rolled back): 1 household and 2 members new
+    assert (batch.households_new, batch.members_new, batch.incomes_new) == (1, 2, 1)
+    assert not Household.objects.filter(household_number="YL0100").exists()
     page = c.get(reverse("import_batch_detail", args=[batch.pk])).content.decode()
     assert 'id="job-running"' not in page and 'http-equiv="refresh"' not in page and 'id="apply-form"' in page
+    assert "新增 / 修改 / 未变户（预计）" in page
 
 
 def test_apply_claims_at_once_then_applies_in_the_job_with_the_users_history(data, process_mode):
@@ -98,6 +102,7 @@ def test_apply_claims_at_once_then_applies_in_the_job_with_the_users_history(dat
     call_command("import_job", str(batch.pk), "apply", "--user", str(user.pk))
     batch.refresh_from_db()
     assert (batch.status, batch.job_phase, batch.households_new, batch.members_new) == ("applied", "", 1, 2)
+    assert "（预计）" not in c.get(reverse("import_batch_detail", args=[batch.pk])).content.decode()
     household = Household.objects.get(household_number="YL0100")
     record = household.history.get()
     assert (record.history_type, record.history_user_id, record.channel) == ("+", user.pk, "import")

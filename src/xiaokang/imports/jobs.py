@@ -44,11 +44,22 @@ def mode() -> str:
 
 
 def start_validation(batch: ImportBatch) -> None:
-    """Validate ``batch`` in the background (inline in the "inline" mode)."""
+    """Validate ``batch`` in the background (inline in the "inline" mode), with the preview of what an
+    import would change (``validate_with_preview``)."""
     if mode() == "inline":
-        services.validate(batch)
+        validate_with_preview(batch)
         return
     _start(batch, VALIDATE, None)
+
+
+def validate_with_preview(batch: ImportBatch, user=None) -> ImportBatch:
+    """Validate ``batch``; when it passes, also compute what applying it would change (households, members
+    and income records new / changed / unchanged, households left out) with a dry run that is rolled back,
+    so the batch page shows the counts before the 导入 button is pressed (marked 预计)."""
+    batch = services.validate(batch)
+    if batch.status == BatchStatus.VALIDATED:
+        batch = services.apply(batch, user or batch.uploaded_by, dry_run=True)
+    return batch
 
 
 def start_apply(batch: ImportBatch, user=None) -> None:
@@ -92,7 +103,7 @@ def run(batch_id: int, action: str, user_id: int | None = None) -> ImportBatch:
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     try:
         if action == VALIDATE:
-            services.validate(batch)
+            validate_with_preview(batch, user)
         elif action == APPLY:
             services.apply(batch, user, claimed=True)
         else:
