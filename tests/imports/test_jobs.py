@@ -215,3 +215,20 @@ def test_alive_tells_a_running_job_from_a_finished_one_and_from_other_processes(
             p.kill()
             p.wait()
     assert jobs._alive(None) is False
+
+
+def test_a_failed_preview_leaves_the_batch_validated(data, process_mode, monkeypatch):
+    """The preview (a dry run after the validation) is a courtesy: when it fails the batch stays
+    validated and appliable, and the message says the expected changes could not be computed."""
+    c = client(sample.make_user("yl", area=data.yl, role="county_admin"))
+    c.post(reverse("import_upload"), {"file": household_csv([NEW])})
+    batch = ImportBatch.objects.get()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("磁盘已满")
+
+    monkeypatch.setattr(jobs.services, "apply", broken)
+    jobs.run(batch.pk, "validate")
+    batch.refresh_from_db()
+    assert (batch.status, batch.job_phase, batch.households_new) == ("validated", "", 0)
+    assert batch.message == "预计变化未能计算（不影响导入）：磁盘已满"

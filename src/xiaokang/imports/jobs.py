@@ -22,6 +22,7 @@ batch left "applying" by a vanished job returns to "validated" (``refresh``).
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -32,6 +33,8 @@ from django.utils import timezone
 
 from . import services
 from .models import BatchStatus, ImportBatch
+
+logger = logging.getLogger(__name__)
 
 VALIDATE, APPLY = "validate", "apply"
 PHASES = {VALIDATE: "validating", APPLY: "applying"}
@@ -58,7 +61,12 @@ def validate_with_preview(batch: ImportBatch, user=None) -> ImportBatch:
     so the batch page shows the counts before the 导入 button is pressed (marked 预计)."""
     batch = services.validate(batch)
     if batch.status == BatchStatus.VALIDATED:
-        batch = services.apply(batch, user or batch.uploaded_by, dry_run=True)
+        try:
+            batch = services.apply(batch, user or batch.uploaded_by, dry_run=True)
+        except Exception as exc:  # noqa: BLE001 — the preview is a courtesy: the validated batch stays appliable
+            logger.exception("import preview of batch %s failed", batch.pk)
+            ImportBatch.objects.filter(pk=batch.pk).update(message=f"预计变化未能计算（不影响导入）：{exc}")
+            batch.refresh_from_db()
     return batch
 
 
@@ -86,8 +94,8 @@ def _start(batch: ImportBatch, action: str, user) -> None:
     env = dict(os.environ, DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "xiaokang.settings"),
                XIAOKANG_HOME=str(settings.HOME))
     with open(log, "ab") as out:
-        child = Popen(args, env=env, stdin=DEVNULL, stdout=out, stderr=STDOUT,
-                                 start_new_session=True, close_fds=True)
+        child = Popen(args, env=env, stdin=DEVNULL, stdout=out, stderr=STDOUT, start_new_session=True,
+                      close_fds=True)
     _children.append(child)
     ImportBatch.objects.filter(pk=batch.pk, job_phase=PHASES[action], job_pid__isnull=True).update(job_pid=child.pid)
 
