@@ -214,3 +214,16 @@ def test_template_download_from_the_upload_page(data):
                                           for v in row)
     stat = client(sample.make_user("stat", area=data.yl, role="statistician"))
     assert stat.get(reverse("import_template")).status_code == 403
+
+
+def test_nav_link_opens_the_batch_list_for_importers_and_the_export_page_for_others(data):
+    """The header's 导入导出 link: the batch list for the roles that import, the export form for the others
+    (an inspector may export but not import: the batch list would be 403 for them)."""
+    importer = client(sample.make_user("cl", area=data.cl, role="county_admin"))
+    inspector = client(sample.make_user("insp", area=data.cl, role="inspector"))
+    batches, export = reverse("import_batch_list"), reverse("import_export")
+    page = importer.get(reverse("household_list")).content.decode()
+    assert f'<a href="{batches}"' in page and f'<a href="{export}"' not in page
+    page = inspector.get(reverse("household_list")).content.decode()
+    assert f'<a href="{export}"' in page and f'<a href="{batches}"' not in page
+    assert inspector.get(batches).status_code == 403 and inspector.get(export).status_code == 200

@@ -26,9 +26,17 @@ class User(AbstractUser):
         verbose_name = _("用户")
         verbose_name_plural = _("用户")
 
+    @property
+    def can_import(self) -> bool:
+        """Whether the import pages (upload, batches) are open to this user (``IMPORT_ROLES``, superusers)."""
+        return self.is_superuser or self.role in IMPORT_ROLES
+
 
 # Roles that may edit a household on the web (in their own area; superusers too).
 EDIT_ROLES = frozenset({Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.TOWN_ADMIN, Role.VILLAGE_ADMIN, Role.SYSTEM_ADMIN})
+# Roles that may import files (upload, validate, apply batches) in their area: county/town/village
+# administrators and the system administrator.
+IMPORT_ROLES = frozenset({Role.COUNTY_ADMIN, Role.TOWN_ADMIN, Role.VILLAGE_ADMIN, Role.SYSTEM_ADMIN})
 # Roles that may display a member's full ID number (each display is logged): county/town/village admins.
 FULL_ID_ROLES = frozenset({Role.COUNTY_ADMIN, Role.TOWN_ADMIN, Role.VILLAGE_ADMIN})
 

@@ -36,7 +36,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
-from xiaokang.accounts.models import Role, can_view_full_id
+from xiaokang.accounts.models import IMPORT_ROLES, can_view_full_id
 from xiaokang.core.scoping import area_prefix
 from xiaokang.core.views import ScopedViewMixin
 from xiaokang.registry import codes
@@ -50,7 +50,7 @@ from .models import BatchStatus, ImportBatch
 
 JOB_LABELS = {"validating": gettext_lazy("正在校验文件"), "applying": gettext_lazy("正在写入数据库")}
 REFRESH_SECONDS = 3
-UPLOAD_ROLES = frozenset({Role.COUNTY_ADMIN, Role.TOWN_ADMIN, Role.VILLAGE_ADMIN, Role.SYSTEM_ADMIN})
+UPLOAD_ROLES = IMPORT_ROLES
 PAGE_SIZE = 30
 ERRORS_SHOWN = 500
 ID_HEADERS = {L.normalize_header(h) for h in (L.BY_KEY[L.MEMBER, "id_number"].header,
