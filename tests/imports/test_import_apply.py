@@ -131,6 +131,14 @@ def test_cli_import_counts_and_errors(user, tmp_path):
     assert exit_.value.code == 1
     assert "错误 1 处（全部未导入）" in out.getvalue()
     assert "文件「b.csv」，工作表「CSV」，第 4 行，列「主要致贫原因」，值「因懒」" in out.getvalue()
+    # --partial: the valid household is imported, exit status 3 (not 1: something was imported)
+    rows[2][0] = "YL03"
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("import", str(write_csv(tmp_path / "c.csv", rows)), "--user", "yl_admin", "--partial",
+                     stdout=out)
+    assert exit_.value.code == 3
+    assert "户：新增 0，修改 0，未变 1，未导入 1" in out.getvalue() and "错误清单：" in out.getvalue()
 
 
 def test_cli_dry_run_and_area(areas, tmp_path):
@@ -193,3 +201,41 @@ def test_partial_with_merged_household_in_xlsx_error_workbook(user, tmp_path):
         ["YL03", YL_VILLAGE, "因学", "2016", "测试戊", "430225198201019926", "配偶"],
     ]
     assert values[1][9].startswith("证件号码：测试丁 的证件号码无效") and values[2][9] == "同一户的其他行有错误，整户未导入"
+
+
+def test_a_batch_staged_without_an_area_takes_the_smallest_area_holding_its_households(areas, tmp_path):
+    """A command-line import of everything (no user, no --area) is listed under the area its rows lie in:
+    the town 霞阳镇 for two of its villages, the city 株洲市 for villages of two counties."""
+    one_town = services.validate(services.stage(write_csv(tmp_path / "a.csv", base_rows()), None, area_code=""))
+    assert (one_town.status, one_town.area_code) == ("validated", "430225100")
+    rows = base_rows()
+    rows[2][1] = "430224100201"  # YL02 moved to 茶陵一村
+    two_counties = services.validate(services.stage(write_csv(tmp_path / "b.csv", rows), None, area_code=""))
+    assert two_counties.area_code == "4302"
+    rows[2][1] = "430224199999"  # a village not in the registry: an error, and no area is guessed below 4302
+    unknown = services.validate(services.stage(write_csv(tmp_path / "c.csv", rows), None, area_code=""))
+    assert (unknown.status, unknown.area_code) == ("failed", "4302")
+
+
+def test_same_content_applied_in_a_holding_or_held_area_is_refused(user, areas, tmp_path):
+    """The county applied the file; the same file from the command line (no area given) changes nothing
+    and is refused; the other way round too. A county batch that left households out does not stop a
+    wider import of the same file."""
+    path = write_csv(tmp_path / "a.csv", base_rows())
+    run(path, user)  # 炎陵县 (the user's area)
+    cli = services.validate(services.stage(path, None, area_code=""))
+    with pytest.raises(services.ImportRefused, match="已在本区域导入过"):
+        services.apply(cli, None)
+    city = services.validate(services.stage(path, None, area_code="4302"))
+    assert services.refusal(city) != ""
+
+    rows = base_rows()
+    rows[2][1] = "430224100201"  # YL02 in 茶陵: outside the county user's area
+    other = write_csv(tmp_path / "b.csv", rows)
+    partial = run(other, user, partial=True)
+    assert (partial.status, partial.households_rejected) == ("applied", 1)
+    wide = services.validate(services.stage(other, None, area_code=""))
+    assert wide.area_code == "4302" and services.refusal(wide) == ""
+    assert services.apply(wide, None).status == "applied"
+    again = services.validate(services.stage(other, user, partial=True))
+    assert "已在本区域导入过" in services.refusal(again)

@@ -172,6 +172,38 @@ def _check(batch: ImportBatch, parsed: Parsed, keys_only: bool = False) -> None:
     A.check_staged(parsed, batch.area_code)
 
 
+AREA_LEVEL_LENGTHS = (12, 9, 6, 4, 2)
+
+
+def covering_area(parsed: Parsed) -> str:
+    """The smallest registered area (12/9/6/4/2-digit code) holding every household of the file ("" when the
+    file spans provinces, has no data, or that area is not in the registry): the area of a batch staged
+    without one (a command-line import of everything), so that the county's pages list it and the
+    same-content check of ``refusal`` compares it with the county's own batches."""
+    if parsed.fatal or not parsed.has_data:
+        return ""
+    import duckdb
+
+    from xiaokang.areas.models import Area
+
+    path = parsed.workdir / "households.parquet"
+    if not path.exists():
+        return ""
+    with duckdb.connect() as con:
+        low, high = con.execute(
+            "SELECT min(household__area), max(household__area) FROM read_parquet(?) "
+            "WHERE household__area IS NOT NULL AND household__area <> ''", [str(path)]).fetchone()
+    if not low:
+        return ""
+    common = 0
+    while common < min(len(low), len(high)) and low[common] == high[common]:
+        common += 1
+    for length in AREA_LEVEL_LENGTHS:
+        if length <= common and Area.objects.filter(code=low[:length]).exists():
+            return low[:length]
+    return ""
+
+
 def validate(batch: ImportBatch) -> ImportBatch:
     """Read and check the file (nothing written to the registry). Status: validated, or failed when there
     are errors and the batch is not partial (or the errors are in the file's layout)."""
@@ -186,6 +218,8 @@ def validate(batch: ImportBatch) -> ImportBatch:
             _record_errors(batch, parsed)
     batch.timings = rec.seconds
     batch.validated_at = timezone.now()
+    if not batch.area_code:
+        batch.area_code = covering_area(parsed)
     ok = not parsed.issues or (batch.partial and not parsed.fatal)
     if batch.status in (BatchStatus.UPLOADED, BatchStatus.VALIDATED):
         batch.status = BatchStatus.VALIDATED if ok else BatchStatus.FAILED
@@ -204,11 +238,23 @@ def refusal(batch: ImportBatch, *, dry_run_ok: bool = False) -> str:
         return f"批次 {batch.pk}（{batch.file_name}）已导入或正在导入，不能重复导入"
     if batch.status == BatchStatus.FAILED:
         return f"批次 {batch.pk}（{batch.file_name}）校验未通过，请修改文件后重新上传"
-    if not batch.reimport and ImportBatch.objects.filter(
-            sha256=batch.sha256, area_code=batch.area_code, status=BatchStatus.APPLIED).exclude(pk=batch.pk).exists():
+    if not batch.reimport and _same_content_applied(batch):
         return (f"相同内容的文件（{batch.file_name}）已在本区域导入过；再次导入不会有任何变化。"
                 f"如确需重新导入，请选择“允许重复导入”")
     return ""
+
+
+def _same_content_applied(batch: ImportBatch) -> bool:
+    """Whether a file of the same content has been applied in this batch's area, or applied in full (no
+    household left out) in an area holding this one or held by it: every row of such a file lies in the
+    smaller of the two areas (or its validation would have failed), so importing it again changes nothing."""
+    code = batch.area_code or ""
+    same = ImportBatch.objects.filter(sha256=batch.sha256, status=BatchStatus.APPLIED).exclude(pk=batch.pk)
+    if same.filter(area_code=code).exists():
+        return True
+    covering = [code[:n] for n in (0, *AREA_LEVEL_LENGTHS) if n < len(code)]
+    full = same.filter(households_rejected=0)
+    return full.filter(area_code__in=covering).exists() or full.filter(area_code__startswith=code).exists()
 
 
 def claim(batch: ImportBatch) -> None:

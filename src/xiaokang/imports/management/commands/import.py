@@ -1,10 +1,14 @@
 """``xiaokang import FILE [--partial] [--dry-run] [--area CODE] [--user NAME] [--reimport]``
 
 Imports one .xlsx / .xls / .csv file in the collection-form layout (``xiaokang.imports``): prints the
-counts (households new / changed / unchanged, members new / changed) and the errors (the first 20);
-exit code 1 when there are errors. All-or-nothing unless ``--partial`` (the valid households are
-imported, the rest go to the error workbook whose path is printed). ``--area`` limits the import to an
-area (default: the user's area; none: everything); ``--user`` names the acting user recorded in history.
+counts (households new / changed / unchanged, members new / changed) and the errors (the first 20).
+All-or-nothing unless ``--partial`` (the valid households are imported, the rest go to the error workbook
+whose path is printed). ``--area`` limits the import to an area (default: the user's area; none:
+everything, and the batch is then filed under the smallest area holding its households); ``--user``
+names the acting user recorded in history.
+
+Exit status: 0 everything imported (or, with ``--dry-run``, would be); 1 nothing imported (errors, the
+file refused); 3 imported with households left out (``--partial``; their rows are in the error workbook).
 """
 
 from django.core.management.base import BaseCommand, CommandError
@@ -12,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from xiaokang.imports import services
 
 SHOWN_ERRORS = 20
+EXIT_FAILED, EXIT_PARTIAL = 1, 3
 
 
 class Command(BaseCommand):
@@ -67,4 +72,4 @@ class Command(BaseCommand):
                 w(f"  …… 另有 {batch.error_count - SHOWN_ERRORS} 处")
             if batch.error_report_path:
                 w(f"错误清单：{batch.error_report_path}")
-            raise SystemExit(1)
+            raise SystemExit(EXIT_FAILED if batch.status == "failed" else EXIT_PARTIAL)
