@@ -29,9 +29,9 @@ def test_check_prints_counts_by_rule(b):
     call_command("quality", "check", "--format", "csv", stdout=out, stderr=io.StringIO())
     line = next(x for x in out.getvalue().splitlines() if x.startswith("Q24_NO_PAIRING_CADRE"))
     assert line.split(",")[-4:] == ["2", "2", "0", "0"]  # found, open, confirmed, fixed
-    out = io.StringIO()
-    call_command("quality", "check", stdout=out, stderr=io.StringIO())
-    assert "无帮扶责任人" in out.getvalue()
+    out, err = io.StringIO(), io.StringIO()
+    call_command("quality", "check", stdout=out, stderr=err)
+    assert "无帮扶责任人" in out.getvalue() and "全部区域：发现 2 条" in out.getvalue() and err.getvalue() == ""
 
 
 def test_export_csv_with_bom_and_xlsx(b, tmp_path):
@@ -39,14 +39,15 @@ def test_export_csv_with_bom_and_xlsx(b, tmp_path):
     b.household(area=OTHER_VILLAGE, pairing_cadre="", head_birth=D(1971, 1, 1))
     call_command("quality", "check", stdout=io.StringIO(), stderr=io.StringIO())
     path = tmp_path / "q.csv"
-    call_command("quality", "export", "--out", str(path), "--area", "430225", "--status", "open",
-                 stderr=io.StringIO())
+    out = io.StringIO()
+    call_command("quality", "export", "--out", str(path), "--area", "430225", "--status", "open", stdout=out)
+    assert out.getvalue() == f"已导出 1 条疑点到 {path}\n"
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     lines = raw.decode("utf-8-sig").splitlines()
     assert len(lines) == 2 and h.household_number in lines[1] and "待处理" in lines[1]
     xlsx = tmp_path / "q.xlsx"
-    call_command("quality", "export", "--out", str(xlsx), stderr=io.StringIO())
+    call_command("quality", "export", "--out", str(xlsx), stdout=io.StringIO())
     rows = list(load_workbook(xlsx).active.iter_rows(values_only=True))
     assert rows[0][0] == "规则代码" and len(rows) == 3
     assert Finding.objects.count() == 2

@@ -4,7 +4,8 @@
     xiaokang quality export --out FILE.xlsx|FILE.csv [--area CODE] [--status open|fixed|confirmed] [--rule CODE]
 
 ``check`` runs every rule over the area for the year (stored findings kept in step, see
-``quality.services.run_checks``) and prints the counts by rule; ``export`` writes the stored findings
+``quality.services.run_checks``) and prints a summary line and the counts by rule (with ``--format csv``
+or ``json`` the summary goes to standard error, so standard output is only the data); ``export`` writes the stored findings
 (CSV in UTF-8 with BOM for Excel, or xlsx), ID numbers masked.
 """
 
@@ -56,7 +57,10 @@ class Command(BaseCommand):
             run = run_checks(prefix or None, opts["year"])
         except ParameterError as exc:
             raise CommandError(str(exc))
-        self.stderr.write(
+        fmt = opts["format"]
+        # the summary line with the table; on standard error when standard output carries CSV or JSON
+        say = self.stdout.write if fmt == "table" else self.stderr.write
+        say(
             f"{run.year} 年 {run.area or '全部区域'}：发现 {run.found:,} 条（新增 {run.new:,}，重新打开 {run.reopened:,}），"
             f"已修正 {run.fixed:,}；待处理 {run.open:,}，核实无误 {run.confirmed:,}；用时 {run.seconds:.1f} 秒")
         if opts.get("timings"):
@@ -65,7 +69,6 @@ class Command(BaseCommand):
         rows = selectors.counts_by_rule(Finding.objects.within(prefix or None))
         for r in rows:
             r["found"] = run.by_rule.get(r["code"], 0)
-        fmt = opts["format"]
         if fmt == "json":
             self.stdout.write(json.dumps({"run": run.as_dict(), "rules": rows}, ensure_ascii=False, indent=1,
                                          default=str))
@@ -94,4 +97,4 @@ class Command(BaseCommand):
                 n = selectors.write_csv(rows, fh)
         else:
             raise CommandError("输出文件须以 .xlsx 或 .csv 结尾")
-        self.stderr.write(f"已导出 {n:,} 条疑点到 {out}")
+        self.stdout.write(f"已导出 {n:,} 条疑点到 {out}")
