@@ -100,3 +100,22 @@ def test_demo_command(capsys, monkeypatch, settings):
     assert ParameterValue.objects.filter(name="exit.income_standard", province="43", status="entered").count() == 2
     assert HouseholdAssessment.objects.filter(year=2020).count() == 520
     assert HouseholdAssessment.objects.filter(year=2020, verdict="not_met").count() == 1
+
+
+def test_demo_records_have_their_creation_in_the_history():
+    """The bulk load writes one "+" history row per demo household, member and income (channel 命令行), so
+    the first edit of a demo record shows its old value on the household page; a second load replaces them."""
+    from xiaokang.registry.views import household_history
+
+    for _ in range(2):
+        L.load_demo(counties=[SHIFENG])
+    assert Household.history.filter(history_type="+", channel="command").count() == 520
+    assert Member.history.count() == Member.objects.count() > 1583  # 1,583 people now, and those who left
+    assert Income.history.count() == Income.objects.count() == 7 * 520
+    h = Household.objects.filter(is_demo=True).order_by("pk").first()
+    old_phone = h.phone
+    h.phone = "13900000000"
+    h.save()
+    changed = [e for e in household_history(h) if str(e["object"]) == "户信息" and str(e["type"]) == "修改"]
+    assert [(c["field"], c["old"], c["new"]) for c in changed[0]["changes"]] == [
+        ("联系电话", old_phone or "—", "13900000000")]

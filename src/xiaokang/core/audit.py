@@ -8,8 +8,8 @@ or delete through the ORM writes a historical row with the full record, the user
 sets it around other code (imports, commands), and ``instance._audit_channel`` overrides it for one
 save. Outside a request and without ``audit_channel()`` the channel is ``command``.
 
-Bulk writes that bypass ``save()`` (the demo loader's ``COPY``/``executemany`` inserts and raw deletes)
-write no history. Historical rows are never exposed for change or deletion in the application.
+Bulk writes that bypass ``save()`` write their history rows themselves, set-based (``history_select``:
+the import's merge, the demo loader's creation rows); the demo's raw deletes write none. Historical rows are never exposed for change or deletion in the application.
 """
 
 from __future__ import annotations
@@ -80,3 +80,42 @@ class AuditChannelBase(models.Model):
 def _set_channel(sender, instance, history_instance, **kwargs):
     if hasattr(history_instance, "channel") and not history_instance.channel:
         history_instance.channel = getattr(instance, "_audit_channel", None) or current_channel()
+
+
+def history_select(model, src: str, history_type: str, reason: str, user_id, now, channel: str):
+    """(columns, SQL expressions, parameters) that make the django-simple-history row of each record of
+    ``model`` read from the SQL alias ``src`` (its table, or a staging table of the same columns), for an
+    ``INSERT INTO <history table> (columns) SELECT expressions FROM … src``: the record's values, the time
+    ``now``, ``history_type`` (+ new, ~ changed, - deleted), the change reason, the user id (or None) and
+    the ``channel`` (``Channel``). Raises ValueError for an unknown channel."""
+    from django.db import connection
+
+    if channel not in Channel.values:
+        raise ValueError(f"未知的操作渠道: {channel!r}")
+    qn = connection.ops.quote_name
+    hist = model.history.model
+    live = {f.name for f in model._meta.concrete_fields}
+    cols, sql, params = [], [], []
+    for f in hist._meta.concrete_fields:
+        if f.name == "history_id":
+            continue
+        cols.append(f.column)
+        if f.name in live:
+            sql.append(f"{src}.{qn(f.column)}")
+        elif f.name == "history_date":
+            sql.append("%s")
+            params.append(f.get_db_prep_save(now, connection))
+        elif f.name == "history_change_reason":
+            sql.append("%s")
+            params.append(reason[: f.max_length])
+        elif f.name == "history_type":
+            sql.append(f"'{history_type}'")
+        elif f.name == "history_user":
+            sql.append("%s")
+            params.append(user_id)
+        elif f.name == "channel":
+            sql.append(f"'{channel}'")
+        else:
+            sql.append("%s")
+            params.append(f.get_db_prep_save(f.get_default(), connection))
+    return cols, sql, params

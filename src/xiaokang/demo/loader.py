@@ -84,8 +84,8 @@ def raw_cascade_delete(qs: models.QuerySet) -> int:
 def wipe_demo_registry() -> int:
     """Delete every demo household (is_demo) and everything that hangs off it. Returns households deleted.
 
-    The history rows of demo households, members and incomes (written only by edits after the load: the
-    bulk insert writes none) go too, so that reused primary keys never inherit an old history."""
+    The history rows of demo households, members and incomes (the creation rows of the load, and those of
+    edits since) go too, so that reused primary keys never inherit an old history."""
     from xiaokang.workflow.demo import wipe_demo as wipe_demo_workflows
 
     wipe_demo_workflows()  # generic relations: not reached by the cascade below
@@ -244,11 +244,33 @@ def load_demo(seed: int = G.DEFAULT_SEED, scale: int = 1, counties=None, progres
             if v.poor:
                 Area.objects.filter(code=v.code).update(village_exit_year=v.exit_year)
         _reset_sequences([Household, Member, Income])
+        t2 = dt.datetime.now()
+        write_creation_history(timezone.now())
+        result.seconds["history"] = (dt.datetime.now() - t2).total_seconds()
     from xiaokang.core.db import analyze
 
     analyze("registry_household", "registry_member", "registry_income")  # fresh statistics for the planner
     result.seconds["total"] = (dt.datetime.now() - t0).total_seconds()
     return result
+
+
+DEMO_HISTORY_REASON = "演示数据生成（xiaokang demo）"
+
+
+def write_creation_history(now) -> None:
+    """The creation rows (history_type "+", channel ``command``, no user) of every demo household, member
+    and income, written set-based after the bulk insert: a demo record's first edit then shows its old
+    and new values like any other record's."""
+    from xiaokang.core.audit import history_select
+
+    qn = connection.ops.quote_name
+    demo_households = f"SELECT id FROM {qn(Household._meta.db_table)} WHERE is_demo"
+    with connection.cursor() as cur:
+        for model, where in ((Household, "t.is_demo"), (Member, f"t.household_id IN ({demo_households})"),
+                             (Income, f"t.household_id IN ({demo_households})")):
+            cols, sql, params = history_select(model, "t", "+", DEMO_HISTORY_REASON, None, now, "command")
+            cur.execute(f"INSERT INTO {qn(model.history.model._meta.db_table)} ({', '.join(map(qn, cols))}) "
+                        f"SELECT {', '.join(sql)} FROM {qn(model._meta.db_table)} t WHERE {where}", params)
 
 
 # ------------------------------------------------------------------------------ parameters, users, runs

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
+from xiaokang.core.audit import history_select
 from xiaokang.quality import catalogue as Q
 from xiaokang.registry.models import Household, Income, Member
 
@@ -311,36 +312,6 @@ def _extra_columns(model, layout_cols: set[str], fk: dict[str, str], now):
     return names, sql, params
 
 
-def _history_select(model, src: str, history_type: str, reason: str, user_id, now):
-    """(columns, SQL expressions, parameters) of the django-simple-history row of each record in ``src``."""
-    hist = model.history.model
-    live = {f.name for f in model._meta.concrete_fields}
-    cols, sql, params = [], [], []
-    for f in hist._meta.concrete_fields:
-        if f.name == "history_id":
-            continue
-        cols.append(f.column)
-        if f.name in live:
-            sql.append(f"{src}.{qn(f.column)}")
-        elif f.name == "history_date":
-            sql.append("%s")
-            params.append(f.get_db_prep_save(now, connection))
-        elif f.name == "history_change_reason":
-            sql.append("%s")
-            params.append(reason[: f.max_length])
-        elif f.name == "history_type":
-            sql.append(f"'{history_type}'")
-        elif f.name == "history_user":
-            sql.append("%s")
-            params.append(user_id)
-        elif f.name == "channel":
-            sql.append("'import'")
-        else:
-            sql.append("%s")
-            params.append(f.get_db_prep_save(f.get_default(), connection))
-    return cols, sql, params
-
-
 def _merge(cur, model, stage_t: str, key_match: str, join: str, layout_fields, fk: dict[str, str],
            reason: str, user_id, now, all_new: bool = False) -> MergeCounts:
     """Update the changed and insert the new rows of ``model`` from ``stage_t`` (alias ``s``; ``join`` adds
@@ -375,7 +346,7 @@ def _merge(cur, model, stage_t: str, key_match: str, join: str, layout_fields, f
     if pg:
         def with_history(dml: str, params: list, history_type: str) -> int:
             """``dml`` (… RETURNING the rows) and the history row of each returned row, one statement."""
-            h_cols, h_sql, h_params = _history_select(model, "x", history_type, reason, user_id, now)
+            h_cols, h_sql, h_params = history_select(model, "x", history_type, reason, user_id, now, "import")
             cur.execute(f"WITH x AS ({dml}) INSERT INTO {hist_table} ({', '.join(qn(c) for c in h_cols)}) "
                         f"SELECT {', '.join(h_sql)} FROM x", params + h_params)
             return cur.rowcount
@@ -399,7 +370,7 @@ def _merge(cur, model, stage_t: str, key_match: str, join: str, layout_fields, f
                 cur.execute("DROP TABLE IF EXISTS xk_import_ids")
                 cur.execute("CREATE TEMPORARY TABLE xk_import_ids (id bigint PRIMARY KEY)")
                 cur.executemany("INSERT INTO xk_import_ids (id) VALUES (%s)", [(i,) for i in ids])
-                h_cols, h_sql, h_params = _history_select(model, "t", "~", reason, user_id, now)
+                h_cols, h_sql, h_params = history_select(model, "t", "~", reason, user_id, now, "import")
                 cur.execute(f"INSERT INTO {hist_table} ({', '.join(qn(c) for c in h_cols)}) "
                             f"SELECT {', '.join(h_sql)} FROM {table} t WHERE t.id IN (SELECT id FROM xk_import_ids)",
                             h_params)
@@ -411,7 +382,7 @@ def _merge(cur, model, stage_t: str, key_match: str, join: str, layout_fields, f
                         f"WHERE {not_exists}", extra_params)
             new = cur.rowcount
             if new:
-                h_cols, h_sql, h_params = _history_select(model, "t", "+", reason, user_id, now)
+                h_cols, h_sql, h_params = history_select(model, "t", "+", reason, user_id, now, "import")
                 cur.execute(f"INSERT INTO {hist_table} ({', '.join(qn(c) for c in h_cols)}) "
                             f"SELECT {', '.join(h_sql)} FROM {table} t WHERE t.id > %s", h_params + [before])
     cur.execute(f"SELECT COUNT(*) FROM {st}")
@@ -480,7 +451,7 @@ def _insert_new(cur, layout_fields, reason: str, user_id, now) -> ApplyResult:
             cur.execute(f"INSERT INTO {table} ({', '.join(qn(c) for c in names)}) "
                         f"SELECT {', '.join(exprs)} FROM {qn(stage_t)} s {join}", extra_params)
             setattr(result, attr, MergeCounts(new=cur.rowcount))
-        h_cols, h_sql, h_params = _history_select(model, "x", "+", reason, user_id, now)
+        h_cols, h_sql, h_params = history_select(model, "x", "+", reason, user_id, now, "import")
         record = ", ".join(f"{e} AS {qn(c)}" for c, e in zip(names, exprs))
         with step(f"apply: {label} history"):
             cur.execute(f"INSERT INTO {hist} ({', '.join(qn(c) for c in h_cols)}) SELECT {', '.join(h_sql)} "
@@ -684,7 +655,7 @@ def load_bulk(parsed: Parsed, bulk: Bulk, exclude: set[str], *, reason: str, use
         result.incomes = MergeCounts(new=_load(Income._meta.db_table, None, incomes()))
     with connection.cursor() as cur:
         for model in (Household, Member, Income):
-            h_cols_, h_sql, h_params = _history_select(model, "x", "+", reason, user_id, now)
+            h_cols_, h_sql, h_params = history_select(model, "x", "+", reason, user_id, now, "import")
             with step(f"apply: {model._meta.model_name} history"):
                 cur.execute(f"INSERT INTO {qn(model.history.model._meta.db_table)} "
                             f"({', '.join(qn(c) for c in h_cols_)}) SELECT {', '.join(h_sql)} "
