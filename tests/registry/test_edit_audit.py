@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from xiaokang.core.audit import audit_channel
-from xiaokang.registry.models import FullIdView, Household, Member
+from xiaokang.registry.models import FullIdView, Household, Income, Member
 from xiaokang.registry.services import EditConflict, update_household
 
 import sample_data as sample  # tests/sample_data.py (tests/ is on sys.path via its conftest)
@@ -166,7 +166,7 @@ def test_admin_edit_is_recorded_with_admin_channel(data):
     url = reverse("admin:registry_member_change", args=[data.m21.pk])
     form = root.get(url).context["adminform"].form
     post = {k: ("" if v is None else v) for k, v in form.initial.items()}
-    post.update({"name": "李四改", "household": data.h2.pk})
+    post.update({"name": "李四改", "household": data.h2.pk, "expected_state": form["expected_state"].value()})
     for k in ("birth_date", "entered_on", "left_on"):
         post[k] = post[k].isoformat() if post.get(k) else ""
     for k in ("basic_medical_insurance", "serious_illness_insurance"):
@@ -264,3 +264,27 @@ def test_full_id_get_not_allowed_and_out_of_area(data, yanling_user):
     assert c.get(full_id_url(data.m21)).status_code == 405
     assert c.post(full_id_url(data.m41)).status_code == 404
     assert not FullIdView.objects.exists()
+
+
+@pytest.mark.parametrize("model", ["member", "income"])
+def test_admin_member_and_income_forms_refuse_a_stale_save(data, model):
+    """A member or income has no version number: its admin form carries a digest of the record as opened,
+    and the second of two editors gets the conflict message with nothing of theirs written."""
+    first = client_for(sample.make_user("root1", superuser=True, role="system_admin"))
+    second = client_for(sample.make_user("root2", superuser=True, role="system_admin"))
+    if model == "member":
+        obj, field, one, two = data.m21, "name", "李四甲", "李四乙"
+    else:
+        obj = Income.objects.filter(household=data.h2).order_by("year").first()
+        field, one, two = "wage", "7100.00", "7200.00"
+    url = reverse(f"admin:registry_{model}_change", args=[obj.pk])
+    page1, page2 = first.get(url), second.get(url)
+    assert 'name="expected_state"' in page1.content.decode()
+    assert first.post(url, _admin_household_post(page1, **{field: one})).status_code == 302
+    refused = second.post(url, _admin_household_post(page2, **{field: two}))
+    assert refused.status_code == 200 and "在您打开后已被他人修改，您的修改未保存" in refused.content.decode()
+    assert str(getattr(type(obj).objects.get(pk=obj.pk), field)) == one
+    # reopened, it saves; a form posted unchanged is no conflict either
+    again = second.get(url)
+    assert second.post(url, _admin_household_post(again, **{field: two})).status_code == 302
+    assert str(getattr(type(obj).objects.get(pk=obj.pk), field)) == two

@@ -36,8 +36,46 @@ class LockedReadOnly:
         return super().has_add_permission(request, *args)
 
 
+def record_state(model, values: dict) -> str:
+    """A digest of a record's stored values (every concrete field but the key): what the admin form of a
+    member or income carries, since those records have no version number of their own."""
+    import hashlib
+
+    names = [f.attname for f in model._meta.concrete_fields if not f.primary_key]
+    return hashlib.sha256(repr([str(values[n]) for n in names]).encode()).hexdigest()[:32]
+
+
+class RecordStateForm(forms.ModelForm):
+    """The admin form of a member or an income (standalone or inline under its household) with the state the
+    record had when the form was opened (乐观锁, like the household's version): saving after someone else
+    changed the record (web form, admin, import) is refused with a clear message and nothing is written."""
+
+    expected_state = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            model = type(self.instance)
+            self.fields["expected_state"].initial = record_state(
+                model, {f.attname: getattr(self.instance, f.attname) for f in model._meta.concrete_fields})
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk is not None and self.has_changed():
+            model = type(self.instance)
+            names = [f.attname for f in model._meta.concrete_fields]
+            # Locked until the admin's transaction ends: no other save slips in between check and save.
+            current = model._base_manager.select_for_update().filter(pk=self.instance.pk).values(*names).first()
+            if current is None or data.get("expected_state") != record_state(model, current):
+                raise ValidationError(
+                    _("该记录（%(what)s）在您打开后已被他人修改，您的修改未保存；请重新打开后再改")
+                    % {"what": str(self.instance)}, code="conflict")
+        return data
+
+
 class MemberInline(LockedReadOnly, ScopedStackedInline):
     model = Member
+    form = RecordStateForm
     fields = (
         ("name", "document_type", "id_number"), ("sex", "birth_date", "relation", "ethnicity"),
         ("education_level", "schooling_status", "not_attending_reason"),
@@ -49,6 +87,7 @@ class MemberInline(LockedReadOnly, ScopedStackedInline):
 
 class IncomeInline(LockedReadOnly, ScopedTabularInline):
     model = Income
+    form = RecordStateForm
     fields = ("year", "wage", "public_welfare_post", "business_income", "business_expenses", "property_income",
               "asset_dividend", "family_planning", "dibao", "tekun", "pension", "ecological", "other_transfer")
 
@@ -109,6 +148,7 @@ class HouseholdAdmin(LockedReadOnly, ScopedModelAdmin):
 
 @admin.register(Member)
 class MemberAdmin(LockedReadOnly, ScopedModelAdmin):
+    form = RecordStateForm
     list_display = ("name", "masked_id_number", "household", "relation", "sex", "birth_date", "health_status",
                     "left_on")
     list_filter = ("relation", "sex", "health_status", "labour_capacity", "schooling_status", "on_dibao")
@@ -124,6 +164,7 @@ class MemberAdmin(LockedReadOnly, ScopedModelAdmin):
 
 @admin.register(Income)
 class IncomeAdmin(LockedReadOnly, ScopedModelAdmin):
+    form = RecordStateForm
     list_display = ("household", "year", "wage", "business_income", "business_expenses", "property_income",
                     "dibao", "pension")
     list_filter = ("year",)
