@@ -6,6 +6,7 @@ Environment variables:
     SECRET_KEY     required when DEBUG is off
     DEBUG          "1"/"true" to enable debug mode (default off)
     ALLOWED_HOSTS  comma-separated host names (default "127.0.0.1,localhost")
+    XIAOKANG_IMPORT_RETENTION_DAYS  days the stored import files are kept after their batch ended (default 90)
 """
 
 import os
@@ -165,6 +166,11 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = True
+
+# Import files (uploads and error workbooks under XIAOKANG_IMPORT_DIR, default XIAOKANG_HOME/imports) hold full
+# ID and phone numbers: `xiaokang imports purge` removes those of batches that ended (applied, failed, dry
+# run) more than this many days ago (xiaokang.imports.retention; at least 1).
+XIAOKANG_IMPORT_RETENTION_DAYS = int(os.environ.get("XIAOKANG_IMPORT_RETENTION_DAYS", "90"))
 
 SESSION_COOKIE_AGE = 8 * 3600
 # Signed out after this long without a request (xiaokang.accounts.middleware); the last-request time is

@@ -7,7 +7,8 @@ neither blocks nor times out a web request); ``job_phase`` names the step it is 
 running), ``job_pid`` the process, ``job_started_at`` when it started. The status moves
 with conditional UPDATEs (``services``): a retried or double-submitted batch cannot apply twice, and
 a file whose content (sha256) was already applied in the same area is refused unless re-import is asked
-for (it would change nothing anyway).
+for (it would change nothing anyway). The stored files (upload, error workbook) hold personal information
+and are removed after the retention period (``imports.retention``): ``files_removed_at`` says when.
 
 ``ExportLog``: one export (who, area, filters, rows, full ID numbers or masked, channel), written by
 the export (``imports.export``) and read-only in the admin.
@@ -72,6 +73,9 @@ class ImportBatch(models.Model):
     job_pid = models.IntegerField(_("后台任务进程号"), null=True, blank=True)
     job_started_at = models.DateTimeField(_("后台任务开始时间"), null=True, blank=True)
     applied_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+    files_removed_at = models.DateTimeField(
+        _("文件删除时间"), null=True, blank=True,
+        help_text=_("上传文件和错误清单按保存期限删除的时间（xiaokang imports purge）；空：未删除"))
 
     area_lookup = "area_code"
     objects = ScopedManager()

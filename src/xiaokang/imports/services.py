@@ -13,6 +13,8 @@ area (a superuser without area: everything). All-or-nothing by default: any erro
 workbook. ``apply`` moves the status with one conditional UPDATE (uploaded/validated → applying), so a
 retried or double-submitted batch cannot apply twice (``ImportRefused``), and a file whose content was
 already applied in the same area is refused unless ``reimport=True`` (it would change nothing anyway).
+The stored files (upload, error workbook) are removed after a dry run and after the retention period
+(``imports.retention``); a batch whose upload is gone fails validation with 上传的文件已不存在.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from xiaokang.core.cache import REGISTRY, bump
 from xiaokang.core.db import analyze
@@ -128,11 +131,16 @@ def _parsed(batch: ImportBatch) -> Parsed:
     key = (batch.pk, batch.sha256)
     if key not in _CACHE:
         _forget()
-        try:
-            p = parse(batch.file_path, batch.file_name, batch.area_code, progress=_progress(batch))
-        except (OSError, ValueError, UnicodeError) as exc:  # a damaged file: reported, not a server error
-            p = Parsed(file=batch.file_name, fatal=True,
-                       issues=[Issue(batch.file_name, "", None, "", "", f"无法读取文件：{exc}", code="IMP_UNREADABLE")])
+        if not batch.file_path or not Path(batch.file_path).is_file():  # removed (dry run, retention purge)
+            p = Parsed(file=batch.file_name, fatal=True, issues=[Issue(
+                batch.file_name, "", None, "", "", gettext("上传的文件已不存在（试运行已结束或已按保存期限删除），请重新上传"),
+                code="IMP_FILE_MISSING")])
+        else:
+            try:
+                p = parse(batch.file_path, batch.file_name, batch.area_code, progress=_progress(batch))
+            except (OSError, ValueError, UnicodeError) as exc:  # a damaged file: reported, not a server error
+                p = Parsed(file=batch.file_name, fatal=True, issues=[
+                    Issue(batch.file_name, "", None, "", "", f"无法读取文件：{exc}", code="IMP_UNREADABLE")])
         _CACHE[key] = (p, list(p.issues))
     p, base = _CACHE[key]
     p.issues = list(base)

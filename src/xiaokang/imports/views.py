@@ -10,8 +10,9 @@
   导入 button (POST ``/apply/``: ``jobs.start_apply`` claims the batch, then applies it in the background;
   a second POST or a refresh is refused with the message, HTTP 409 — the batch moves with a conditional
   UPDATE, so it can never apply twice); POST ``/validate/`` re-runs a validation whose job was
-  interrupted (the batch still "uploaded");
-- ``/imports/batches/<id>/errors/`` the error workbook download;
+  interrupted (the batch still "uploaded"; refused, 409, when its stored file is gone);
+- ``/imports/batches/<id>/errors/`` the error workbook download (404 with the batch page and the message
+  已按保存期限删除 once the retention purge removed it, ``imports.retention``);
 - ``/imports/export/`` the export form (area, 脱贫属性, year, xlsx/CSV, full ID numbers for
   ``FULL_ID_ROLES``); the download is a POST: CSV streams (``StreamingHttpResponse``), xlsx is written to
   a temporary file first (``FileResponse``). Statisticians and donors get 403. Every export is logged.
@@ -45,7 +46,7 @@ from xiaokang.registry.models import Income
 
 from . import export as E
 from . import layout as L
-from . import jobs, services
+from . import jobs, retention, services
 from .models import BatchStatus, ImportBatch
 
 JOB_LABELS = {"validating": gettext_lazy("正在校验文件"), "applying": gettext_lazy("正在写入数据库")}
@@ -181,13 +182,15 @@ class BatchDetailView(UploadRoleMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         batch = kwargs.get("batch") or self.get_batch()
         running = bool(batch.job_phase)
+        file_present = retention.files_present(batch)
         elapsed = None
         if running and batch.job_started_at:
             elapsed = max(0, int((timezone.now() - batch.job_started_at).total_seconds()))
         context.update(batch=batch, errors=_shown_errors(batch, self.request.user),
                        more_errors=max(0, batch.error_count - min(len(batch.errors or []), ERRORS_SHOWN)),
                        can_apply=batch.status == BatchStatus.VALIDATED and not batch.dry_run and not running,
-                       can_revalidate=batch.status == BatchStatus.UPLOADED and not running,
+                       can_revalidate=batch.status == BatchStatus.UPLOADED and not running and file_present,
+                       file_missing=batch.status == BatchStatus.UPLOADED and not running and not file_present,
                        job_running=running, job_label=JOB_LABELS.get(batch.job_phase, batch.job_phase),
                        job_elapsed=elapsed, refresh_seconds=REFRESH_SECONDS if running else None,
                        statuses=BatchStatus)
@@ -231,14 +234,23 @@ class BatchRevalidateView(BatchDetailView):
         if batch.status != BatchStatus.UPLOADED or batch.job_phase:
             return self.render_to_response(
                 self.get_context_data(batch=batch, refused=_("该批次已校验或正在校验，无需重新校验")), status=409)
+        if not retention.files_present(batch):
+            return self.render_to_response(
+                self.get_context_data(batch=batch, refused=_("上传的文件已不存在，不能重新校验，请重新上传")), status=409)
         jobs.start_validation(batch)
         return redirect("import_batch_detail", pk=batch.pk)
 
 
-class ErrorReportView(UploadRoleMixin, TemplateView):
+class ErrorReportView(BatchDetailView):
+    """The error workbook download. 404 when there is none; once the retention purge removed it, the 404
+    is the batch page with the message 已按保存期限删除."""
+
     def get(self, request, *args, **kwargs):
-        batch = self.get_scoped_object(ImportBatch, pk=kwargs["pk"])
+        batch = self.get_batch()
         path = services.error_report(batch)
+        if (path is None or not path.exists()) and batch.files_removed_at:
+            return self.render_to_response(
+                self.get_context_data(batch=batch, refused=_("该批次的错误清单已按保存期限删除")), status=404)
         if path is None or not path.exists():
             raise Http404(_("该批次没有错误清单"))
         response = FileResponse(open(path, "rb"), as_attachment=True,

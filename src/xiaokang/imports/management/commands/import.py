@@ -7,13 +7,17 @@ whose path is printed). ``--area`` limits the import to an area (default: the us
 everything, and the batch is then filed under the smallest area holding its households); ``--user``
 names the acting user recorded in history.
 
+``--dry-run`` removes its stored copy of the file as soon as it has finished (the batch stays, with its
+counts and errors); its error workbook, whose path is printed, is kept for the retention period
+(``xiaokang imports purge``).
+
 Exit status: 0 everything imported (or, with ``--dry-run``, would be); 1 nothing imported (errors, the
 file refused); 3 imported with households left out (``--partial``; their rows are in the error workbook).
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
-from xiaokang.imports import services
+from xiaokang.imports import retention, services
 
 SHOWN_ERRORS = 20
 EXIT_FAILED, EXIT_PARTIAL = 1, 3
@@ -43,6 +47,7 @@ class Command(BaseCommand):
             if acting is None:
                 raise CommandError(f"用户不存在：{user}")
         area_code = area if area is not None else (acting.area_id if acting and not acting.is_superuser else "")
+        batch = None
         try:
             batch = services.stage(file, acting, partial, area_code=area_code or "", channel="command",
                                    reimport=reimport, dry_run=dry_run)
@@ -51,6 +56,9 @@ class Command(BaseCommand):
                 batch = services.apply(batch, acting, dry_run=dry_run)
         except (services.ImportRefused, PermissionError) as exc:
             raise CommandError(str(exc)) from exc
+        finally:
+            if dry_run and batch is not None:
+                retention.discard_upload(batch)  # a dry run can never be applied: its stored copy goes now
         w = self.stdout.write
         prefix = "试运行（未写入）：" if dry_run else ""
         w(f"{prefix}文件 {batch.file_name}：{batch.rows_total} 行，{batch.households_total} 户；"

@@ -1,0 +1,173 @@
+"""Retention of the stored import files (导入文件保存期限).
+
+Every import stores the uploaded file, and an error workbook when there were errors, under the import
+folder (``services.import_dir()``); a background job also leaves its log there (``job-<batch>-<step>.log``).
+They hold full ID and phone numbers (personal information under the PIPL), so they are not kept forever:
+
+    discard_upload(batch) -> int           # a finished dry run: remove its stored upload now (bytes removed)
+    purge(days=None, *, dry_run=False, now=None) -> PurgeResult
+                                           # remove the files of batches ended more than ``days`` days ago
+    files_present(batch) -> bool           # whether the stored upload of ``batch`` is still on disk
+
+A batch has ended when it was applied, failed, or is a dry run that finished (validated or failed); its end
+is the latest of its times recorded (applied, else validated, else uploaded). Batches still uploaded,
+validated (not a dry run) or applying, and batches with a job running, are never touched. The purge clears
+the paths on the batch row and sets ``files_removed_at``; the row itself (counts, errors) stays.
+
+Several batches of the same content share one stored upload (its name is the content's SHA-256 and the file
+name), so a file is removed only when no other batch still refers to it (it goes with the last of them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import BatchStatus, ImportBatch
+
+DEFAULT_DAYS = 90
+
+# Batches whose files may go: applied or failed, or a dry run that has finished (never applied).
+ENDED = Q(status__in=[BatchStatus.APPLIED, BatchStatus.FAILED]) | Q(dry_run=True, status=BatchStatus.VALIDATED)
+
+
+def retention_days() -> int:
+    """The retention period in days: ``settings.XIAOKANG_IMPORT_RETENTION_DAYS`` (default 90)."""
+    return int(getattr(settings, "XIAOKANG_IMPORT_RETENTION_DAYS", DEFAULT_DAYS))
+
+
+def files_present(batch: ImportBatch) -> bool:
+    """Whether the stored upload of ``batch`` is still on disk (False once removed: a finished dry run, the
+    retention purge, or deleted by hand)."""
+    return bool(batch.file_path) and Path(batch.file_path).is_file()
+
+
+def _shared(path: str, exclude) -> bool:
+    """Whether a batch other than those in ``exclude`` (a pk or a queryset of batches) refers to ``path``."""
+    others = ImportBatch.objects.filter(Q(file_path=path) | Q(error_report_path=path))
+    others = others.exclude(pk__in=exclude) if hasattr(exclude, "values") else others.exclude(pk=exclude)
+    return others.exists()
+
+
+def _remove(path: Path, *, dry_run: bool) -> int | None:
+    """Remove the file at ``path``: its size in bytes, or None when there was no such file."""
+    try:
+        size = path.stat().st_size
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if not path.is_file():
+        return None
+    if not dry_run:
+        path.unlink(missing_ok=True)
+    return size
+
+
+def discard_upload(batch: ImportBatch) -> int:
+    """Remove the stored upload of a finished dry run (it can never be applied) and clear ``file_path`` on
+    the row; the error workbook stays (its path was printed for the user to open; the retention purge removes
+    it later). The parsed rows kept on disk for this process are dropped too. A file another batch still
+    refers to stays. Returns the bytes removed (0: nothing removed; a missing file is not an error)."""
+    from . import services
+
+    services._forget()
+    path = batch.file_path
+    if not path:
+        return 0
+    removed = 0
+    if not _shared(path, batch.pk):
+        removed = _remove(Path(path), dry_run=False) or 0
+    ImportBatch.objects.filter(pk=batch.pk).update(file_path="")
+    batch.file_path = ""
+    return removed
+
+
+@dataclass
+class PurgedBatch:
+    """One batch of a purge: its files removed (count) and their size in bytes; ``ended_at`` its end."""
+
+    pk: int
+    file_name: str
+    status: str
+    ended_at: dt.datetime
+    files: int = 0
+    bytes: int = 0
+
+
+@dataclass
+class PurgeResult:
+    """What a purge removed (or, ``dry_run``, would remove): batches cleared, files removed, bytes freed;
+    ``cutoff``: batches that ended before this time were purged; ``days``: the retention period used."""
+
+    days: int
+    cutoff: dt.datetime
+    dry_run: bool
+    items: list[PurgedBatch] = field(default_factory=list)
+
+    @property
+    def batches(self) -> int:
+        return len(self.items)
+
+    @property
+    def files(self) -> int:
+        return sum(i.files for i in self.items)
+
+    @property
+    def bytes(self) -> int:
+        return sum(i.bytes for i in self.items)
+
+
+def purgeable(cutoff: dt.datetime):
+    """The batches whose stored files are due: ended (``ENDED``) before ``cutoff``, no job running, files
+    not yet removed and at least one path recorded; oldest first, annotated with ``ended_at``."""
+    return (ImportBatch.objects.filter(ENDED, job_phase="", files_removed_at__isnull=True)
+            .exclude(file_path="", error_report_path="")
+            .annotate(ended_at=Coalesce("applied_at", "validated_at", "created_at"))
+            .filter(ended_at__lt=cutoff)
+            .order_by("ended_at", "pk"))
+
+
+def _job_logs(batch: ImportBatch) -> list[Path]:
+    from . import jobs, services
+
+    return [services.import_dir() / f"job-{batch.pk}-{action}.log" for action in (jobs.VALIDATE, jobs.APPLY)]
+
+
+def purge(days: int | None = None, *, dry_run: bool = False, now: dt.datetime | None = None) -> PurgeResult:
+    """Remove the stored files (upload, error workbook, job logs) of the batches that ended more than
+    ``days`` days (default ``retention_days()``) before ``now``, clear their paths and set
+    ``files_removed_at``. ``dry_run``: count what would go, remove and change nothing. Missing files are
+    skipped (not counted). Raises ValueError when ``days`` is less than 1 (a dry run still running could
+    lose its file)."""
+    days = retention_days() if days is None else int(days)
+    if days < 1:
+        raise ValueError(_("保存期限至少为 1 天（收到 %(days)s）") % {"days": days})
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=days)
+    due = purgeable(cutoff)
+    result = PurgeResult(days=days, cutoff=cutoff, dry_run=dry_run)
+    seen: set[str] = set()
+    for batch in list(due):
+        item = PurgedBatch(batch.pk, batch.file_name, batch.status, batch.ended_at)
+        paths = [p for p in (batch.file_path, batch.error_report_path) if p]
+        for path in [*paths, *map(str, _job_logs(batch))]:
+            if path in seen:
+                continue
+            seen.add(path)
+            if path in paths and _shared(path, due.values("pk")):
+                continue  # another batch (recent or in progress) still needs it
+            size = _remove(Path(path), dry_run=dry_run)
+            if size is not None:
+                item.files += 1
+                item.bytes += size
+        if not dry_run:
+            ImportBatch.objects.filter(pk=batch.pk, files_removed_at__isnull=True).update(
+                file_path="", error_report_path="", files_removed_at=now)
+        result.items.append(item)
+    return result

@@ -1,0 +1,265 @@
+"""Retention of the stored import files (``imports.retention``): a dry run keeps no stored upload, ``xiaokang
+imports purge`` removes the files of batches ended more than N days ago and nothing else, and the batch pages
+behave once the files are gone. Counts and sizes are worked out by hand from the files the tests create."""
+
+import datetime as dt
+import io
+import os
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from xiaokang.imports import services
+from xiaokang.imports.models import ImportBatch
+
+from .conftest import base_rows, write_csv
+
+DAY = dt.timedelta(days=1)
+
+
+def stored(settings) -> list[str]:
+    """The names of the files in the import folder."""
+    folder = Path(settings.XIAOKANG_IMPORT_DIR)
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def rows_with_wage(wage: int):
+    """The two-household file of conftest with another wage for YL01 (another content, another stored file)."""
+    rows = base_rows()
+    rows[0][8] = rows[1][8] = str(wage)
+    return rows
+
+
+def bad_rows(wage: int):
+    """As ``rows_with_wage``, with an unknown cause for YL02 (one error, row 4)."""
+    rows = rows_with_wage(wage)
+    rows[2][2] = "因懒"
+    return rows
+
+
+def purge(*args) -> str:
+    out = io.StringIO()
+    call_command("imports", "purge", *args, stdout=out)
+    return out.getvalue()
+
+
+# --- the dry run ---------------------------------------------------------------------------------------------
+
+def test_cli_dry_run_leaves_no_stored_file(areas, tmp_path, settings):
+    source = write_csv(tmp_path / "a.csv", base_rows())
+    out = io.StringIO()
+    call_command("import", str(source), "--dry-run", "--area", "430225", stdout=out)
+    assert out.getvalue().startswith("试运行（未写入）：文件 a.csv：3 行，2 户")
+    batch = ImportBatch.objects.get()
+    # the row stays, with its counts; the stored copy is gone (the user's own file is untouched)
+    assert (batch.dry_run, batch.status, batch.households_new, batch.members_new) == (True, "validated", 2, 3)
+    assert batch.file_path == "" and batch.files_removed_at is None
+    assert stored(settings) == []
+    assert source.exists()
+
+
+def test_cli_dry_run_keeps_only_the_printed_error_workbook(areas, tmp_path, settings):
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("import", str(write_csv(tmp_path / "b.csv", bad_rows(12000))), "--dry-run", "--area",
+                     "430225", stdout=out)
+    assert exit_.value.code == 1
+    batch = ImportBatch.objects.get()
+    assert (batch.status, batch.error_count, batch.file_path) == ("failed", 1, "")
+    assert f"错误清单：{batch.error_report_path}" in out.getvalue()
+    assert Path(batch.error_report_path).is_file()
+    assert stored(settings) == [Path(batch.error_report_path).name]
+
+
+def test_refused_dry_run_removes_its_copy_but_not_a_shared_one(areas, user, tmp_path, settings):
+    source = write_csv(tmp_path / "a.csv", base_rows())
+    call_command("import", str(source), "--area", "430225", stdout=io.StringIO())
+    applied = ImportBatch.objects.get()
+    assert applied.status == "applied"
+    # a web upload of another content, waiting to be applied
+    waiting = services.validate(services.stage(write_csv(tmp_path / "c.csv", rows_with_wage(9000)), user))
+    assert waiting.status == "validated"
+    with pytest.raises(CommandError, match="已在本区域导入过"):
+        call_command("import", str(source), "--dry-run", "--area", "430225", stdout=io.StringIO())
+    dry = ImportBatch.objects.get(dry_run=True)
+    assert dry.file_path == ""
+    # the same content is stored once: the applied batch still refers to it, so it stays
+    assert dry.sha256 == applied.sha256 and Path(applied.file_path).is_file()
+    # a dry run of the waiting batch's content leaves the waiting batch its file
+    call_command("import", str(tmp_path / "c.csv"), "--dry-run", "--area", "430225", stdout=io.StringIO())
+    assert Path(waiting.file_path).is_file()
+    assert stored(settings) == sorted([Path(applied.file_path).name, Path(waiting.file_path).name])
+
+
+# --- the purge -----------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def batches(areas, user, tmp_path, settings):
+    """Eight batches, each of its own content: three ended long ago (their files due), five not."""
+    now = timezone.now()
+
+    def staged(wage, bad=False):
+        make = bad_rows if bad else rows_with_wage
+        return services.stage(write_csv(tmp_path / f"w{wage}.csv", make(wage)), user)
+
+    b = {}
+    b["old_applied"] = staged(1001)
+    ImportBatch.objects.filter(pk=b["old_applied"].pk).update(
+        status="applied", created_at=now - 120 * DAY, validated_at=now - 120 * DAY, applied_at=now - 100 * DAY)
+    log = Path(settings.XIAOKANG_IMPORT_DIR) / f"job-{b['old_applied'].pk}-apply.log"
+    log.write_bytes(b"x" * 10)
+    b["old_failed"] = services.validate(staged(1002, bad=True))  # failed, with an error workbook
+    ImportBatch.objects.filter(pk=b["old_failed"].pk).update(created_at=now - 95 * DAY, validated_at=now - 95 * DAY)
+    with pytest.raises(SystemExit):  # a partial dry run with an error: validated, its workbook kept
+        call_command("import", str(write_csv(tmp_path / "dry.csv", bad_rows(1003))), "--dry-run", "--partial",
+                     "--area", "430225", stdout=io.StringIO())
+    b["old_dry"] = ImportBatch.objects.get(dry_run=True)
+    ImportBatch.objects.filter(pk=b["old_dry"].pk).update(created_at=now - 91 * DAY, validated_at=now - 91 * DAY)
+    b["recent_applied"] = staged(1004)
+    ImportBatch.objects.filter(pk=b["recent_applied"].pk).update(
+        status="applied", created_at=now - 11 * DAY, validated_at=now - 11 * DAY, applied_at=now - 10 * DAY)
+    (Path(settings.XIAOKANG_IMPORT_DIR) / f"job-{b['recent_applied'].pk}-apply.log").write_bytes(b"y" * 7)
+    b["old_validated"] = staged(1005)  # waiting for 导入 for 200 days: in progress, never purged
+    ImportBatch.objects.filter(pk=b["old_validated"].pk).update(
+        status="validated", created_at=now - 200 * DAY, validated_at=now - 200 * DAY)
+    b["old_uploaded"] = staged(1006)
+    ImportBatch.objects.filter(pk=b["old_uploaded"].pk).update(created_at=now - 200 * DAY)
+    b["old_applying"] = staged(1007)
+    ImportBatch.objects.filter(pk=b["old_applying"].pk).update(
+        status="applying", created_at=now - 200 * DAY, validated_at=now - 200 * DAY)
+    b["old_failed_job_running"] = staged(1008)
+    ImportBatch.objects.filter(pk=b["old_failed_job_running"].pk).update(
+        status="failed", job_phase="validating", created_at=now - 200 * DAY, validated_at=now - 200 * DAY)
+    for name in b:
+        b[name].refresh_from_db()
+    assert b["old_failed"].status == "failed" and b["old_failed"].error_report_path
+    assert (b["old_dry"].status, b["old_dry"].file_path) == ("validated", "") and b["old_dry"].error_report_path
+    return b
+
+
+def _size(path) -> int:
+    return os.path.getsize(path)
+
+
+def test_purge_removes_only_old_ended_batches_files(batches, settings):
+    b = batches
+    due = [b["old_applied"].file_path, Path(settings.XIAOKANG_IMPORT_DIR) / f"job-{b['old_applied'].pk}-apply.log",
+           b["old_failed"].file_path, b["old_failed"].error_report_path, b["old_dry"].error_report_path]
+    # 3 batches: the upload and job log of old_applied, upload and workbook of old_failed, workbook of old_dry
+    expected = (b["old_applied"].size_bytes + 10 + b["old_failed"].size_bytes + _size(b["old_failed"].error_report_path)
+                + _size(b["old_dry"].error_report_path))
+    kept = {name: b[name] for name in ("recent_applied", "old_validated", "old_uploaded", "old_applying",
+                                       "old_failed_job_running")}
+    before = timezone.now()
+    text = purge()
+    assert text.strip().startswith(f"已删除 3 个批次的 5 个文件，共 {expected:,} 字节（保存期限 90 天：")
+    assert not any(Path(p).exists() for p in due)
+    for name in ("old_applied", "old_failed", "old_dry"):
+        batch = ImportBatch.objects.get(pk=b[name].pk)
+        assert (batch.file_path, batch.error_report_path) == ("", "")
+        assert batch.files_removed_at >= before
+        # the row keeps its counts and errors
+        assert (batch.status, batch.error_count, batch.errors) == (b[name].status, b[name].error_count, b[name].errors)
+    for name, batch in kept.items():
+        row = ImportBatch.objects.get(pk=batch.pk)
+        assert row.files_removed_at is None and row.file_path == batch.file_path, name
+        assert Path(row.file_path).is_file(), name
+    assert (Path(settings.XIAOKANG_IMPORT_DIR) / f"job-{b['recent_applied'].pk}-apply.log").is_file()
+    # a second purge finds nothing
+    assert purge().startswith("已删除 0 个批次的 0 个文件，共 0 字节")
+
+
+def test_purge_dry_run_removes_nothing(batches, settings):
+    b = batches
+    files = stored(settings)
+    rows = list(ImportBatch.objects.order_by("pk").values())
+    expected = (b["old_applied"].size_bytes + 10 + b["old_failed"].size_bytes + _size(b["old_failed"].error_report_path)
+                + _size(b["old_dry"].error_report_path))
+    text = purge("--dry-run")
+    assert f"试运行（未删除）：将删除 3 个批次的 5 个文件，共 {expected:,} 字节" in text
+    assert f"批次 #{b['old_failed'].pk} w1002.csv（失败，" in text and "：2 个文件，" in text
+    assert stored(settings) == files
+    assert list(ImportBatch.objects.order_by("pk").values()) == rows
+
+
+def test_purge_days_option_setting_and_minimum(batches, settings):
+    b = batches
+    with pytest.raises(CommandError, match="保存期限至少为 1 天"):
+        purge("--days", "0")
+    settings.XIAOKANG_IMPORT_RETENTION_DAYS = 5  # recent_applied ended 10 days ago: now due too
+    expected = (b["old_applied"].size_bytes + 10 + b["old_failed"].size_bytes + _size(b["old_failed"].error_report_path)
+                + _size(b["old_dry"].error_report_path) + b["recent_applied"].size_bytes + 7)
+    assert purge().startswith(f"已删除 4 个批次的 7 个文件，共 {expected:,} 字节（保存期限 5 天：")
+    assert not Path(b["recent_applied"].file_path).exists()
+    # --days overrides the setting
+    settings.XIAOKANG_IMPORT_RETENTION_DAYS = 1000
+    assert purge("--days", "1").startswith("已删除 0 个批次的 0 个文件")
+
+
+def test_purge_missing_files_are_not_an_error(batches):
+    b = batches
+    Path(b["old_applied"].file_path).unlink()
+    Path(b["old_failed"].error_report_path).unlink()
+    expected = 10 + b["old_failed"].size_bytes + _size(b["old_dry"].error_report_path)
+    assert purge().startswith(f"已删除 3 个批次的 3 个文件，共 {expected:,} 字节")
+    assert ImportBatch.objects.get(pk=b["old_applied"].pk).files_removed_at is not None
+
+
+def test_purge_keeps_an_upload_another_batch_still_needs(areas, user, tmp_path):
+    source = write_csv(tmp_path / "a.csv", base_rows())
+    old = services.stage(source, user)
+    ImportBatch.objects.filter(pk=old.pk).update(status="failed", created_at=timezone.now() - 100 * DAY,
+                                                 validated_at=timezone.now() - 100 * DAY)
+    again = services.stage(source, user)  # the same content uploaded again: the same stored file
+    assert again.file_path == old.file_path
+    assert purge().startswith("已删除 1 个批次的 0 个文件，共 0 字节")
+    assert ImportBatch.objects.get(pk=old.pk).file_path == "" and Path(again.file_path).is_file()
+    # once the second batch has ended long ago too, the file goes with it
+    ImportBatch.objects.filter(pk=again.pk).update(status="applied", applied_at=timezone.now() - 100 * DAY)
+    assert purge().startswith(f"已删除 1 个批次的 1 个文件，共 {again.size_bytes:,} 字节")
+    assert not Path(again.file_path).exists()
+
+
+# --- the pages -----------------------------------------------------------------------------------------------
+
+def test_batch_page_and_error_download_after_purge(batches, user):
+    c = Client()
+    c.force_login(user)
+    failed = batches["old_failed"]
+    detail = reverse("import_batch_detail", args=[failed.pk])
+    errors = reverse("import_batch_errors", args=[failed.pk])
+    assert 'id="error-report"' in c.get(detail).content.decode()
+    assert c.get(errors).status_code == 200
+    purge()
+    response = c.get(detail)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="error-report"' not in page and 'id="error-report-removed"' in page
+    assert "上传文件和错误清单已按保存期限删除" in page and "因懒" in page  # the stored errors still show
+    response = c.get(errors)
+    assert response.status_code == 404 and "该批次的错误清单已按保存期限删除" in response.content.decode()
+    assert "已按保存期限删除" in c.get(reverse("import_batch_list")).content.decode()
+    # a batch that never had a workbook: 404 as before
+    assert c.get(reverse("import_batch_errors", args=[batches["old_applied"].pk])).status_code == 404
+
+
+def test_revalidate_of_an_uploaded_batch_whose_file_is_gone(areas, user, tmp_path):
+    batch = services.stage(write_csv(tmp_path / "a.csv", base_rows()), user)
+    Path(batch.file_path).unlink()
+    c = Client()
+    c.force_login(user)
+    page = c.get(reverse("import_batch_detail", args=[batch.pk])).content.decode()
+    assert 'id="revalidate-form"' not in page and 'id="file-missing"' in page
+    response = c.post(reverse("import_batch_revalidate", args=[batch.pk]))
+    assert response.status_code == 409 and "上传的文件已不存在" in response.content.decode()
+    batch.refresh_from_db()
+    assert batch.status == "uploaded"
+    # the service itself reports it as an error rather than failing on the missing file
+    batch = services.validate(batch)
+    assert batch.status == "failed" and [e["code"] for e in batch.errors] == ["IMP_FILE_MISSING"]
+    assert batch.error_report_path == ""
