@@ -268,14 +268,15 @@ def dashboard(area, year: int) -> Dashboard:
     )
 
 
-def quality_counts(findings, area) -> dict:
+def quality_counts(findings, area, lang: str = "zh") -> dict:
     """Open data-quality findings (疑点数据, ``xiaokang.quality``) by rule and by the next level down.
 
-    ``findings``: a ``Finding`` queryset already scoped to the user and narrowed to ``area``.
+    ``findings``: a ``Finding`` queryset already scoped to the user and narrowed to ``area``; ``lang``: the
+    language of the rule titles.
     """
     from xiaokang.quality import selectors as quality
 
     prefix = area.code if area is not None else ""
-    by_rule = [r for r in quality.counts_by_rule(findings) if r["open"] or r["confirmed"]]
+    by_rule = [r for r in quality.counts_by_rule(findings, lang) if r["open"] or r["confirmed"]]
     by_area = quality.counts_by_area(findings.filter(status="open"), prefix)
     return {"by_rule": by_rule, "by_area": by_area, "open": sum(r["open"] for r in by_rule)}

@@ -2,6 +2,7 @@
 
 from django.http import Http404
 from django.template.loader import render_to_string
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
@@ -101,7 +102,7 @@ class DashboardView(ScopedViewMixin, TemplateView):
             drillable=bool(dash.rows) and dash.child_level != Level.VILLAGE,
             verdict_rows=[(k, VERDICT_LABELS[k], dash.verdicts[k]) for k in selectors.VERDICT_ORDER],
             chart=chart, is_superuser=self.request.user.is_superuser,
-            quality=selectors.quality_counts(self.scoped(Finding).within(area), area),
+            quality=selectors.quality_counts(self.scoped(Finding).within(area), area, get_language() or "zh"),
         )
 
 

@@ -103,7 +103,7 @@ def export_queryset(base, *, area: str = "", status: str = "", year: int | None 
             raise ExportError(str(exc)) from None
     if status:
         if status not in codes.PovertyStatus.values:
-            labels = {label: value for value, label in codes.PovertyStatus.choices}
+            labels = {label: value for value, label in codes.zh_choices(codes.PovertyStatus)}
             if status not in labels:
                 raise ExportError(f"未知的脱贫属性: {status}（可选 poor / exited / returned）")
             status = labels[status]

@@ -59,8 +59,9 @@ class Column:
         return self.key
 
     def labels(self) -> dict[str, str]:
-        """Code → label of a coded column (empty for other types)."""
-        return dict(self.choices.choices) if self.choices is not None else {}
+        """Code → official Chinese label of a coded column (empty for other types), whatever the UI language:
+        files are Chinese."""
+        return codes.zh_labels(self.choices) if self.choices is not None else {}
 
 
 def normalize_header(value) -> str:
@@ -239,7 +240,7 @@ def write_template(path, rows_as_text: int = 2000):
     doc = wb.create_sheet("说明")
     doc.append(["列名", "别名", "类型", "必填", "可填代码（代码 名称）", "示例", "说明"])
     for c in COLUMNS:
-        codes_text = "；".join(f"{v} {lab}" for v, lab in c.choices.choices) if c.choices is not None else ""
+        codes_text = "；".join(f"{v} {lab}" for v, lab in c.labels().items())
         doc.append([c.header, "、".join(c.aliases), TYPE_LABELS[c.type], "是" if c.required else "",
                     codes_text, c.example, c.note])
     doc.append([])

@@ -119,7 +119,7 @@ def parse_date(v) -> dt.date:
 
 def _code_lookup(col: L.Column) -> dict[str, str]:
     table: dict[str, str] = {}
-    for value, label in col.choices.choices:
+    for value, label in codes.zh_choices(col.choices):  # Chinese labels, whatever the UI language
         table[str(value)] = value
         table[L.normalize_header(label)] = value
         table[L.normalize_header(label).lower()] = value
@@ -131,7 +131,7 @@ def _code_lookup(col: L.Column) -> dict[str, str]:
 
 
 def _choices_hint(col: L.Column) -> str:
-    items = [f"{v} {lab}" for v, lab in col.choices.choices]
+    items = [f"{v} {lab}" for v, lab in codes.zh_choices(col.choices)]
     return "、".join(items[:12]) + ("…" if len(items) > 12 else "")
 
 
@@ -761,7 +761,7 @@ def _checks(result: Parsed, sheets, con, work: Path, area_code: str, on: dt.date
         con.register("bad_ids_in", pa.table({"_pos": pa.array(bad_ids, pa.int64())}))
         con.execute("INSERT INTO bad_ids SELECT _pos FROM bad_ids_in")
         con.unregister("bad_ids_in")
-    sex_labels = dict(codes.Sex.choices)
+    sex_labels = codes.zh_labels(codes.Sex)
     for pos, sex, isex, name in q(f"SELECT t._pos, t.{sexc}, d.id_sex, t.{namec} FROM t JOIN d USING (_pos) "
                                   f"WHERE t.{sexc} IS NOT NULL AND d.id_sex IS NOT NULL AND t.{sexc} <> d.id_sex "
                                   f"ORDER BY t._pos"):
@@ -915,7 +915,7 @@ def _household_checks(result: Parsed, con, area_code: str, errored: set, header_
             levels.append(level)
     con.register("areas", pa.table({"code": pa.array(found_codes, pa.string()),
                                     "level": pa.array(levels, pa.string())}))
-    cause_labels = dict(codes.PovertyCause.choices)
+    cause_labels = codes.zh_labels(codes.PovertyCause)
 
     def issue(hn, sheet, row, c, reason, code, value):
         header = header_of.get((sheet, colname(c)), c.header)

@@ -1,18 +1,28 @@
 """Filter and confirm forms of the data-quality pages (疑点数据)."""
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from . import catalogue
 from .models import FindingStatus
 
 
+def ui_lang() -> str:
+    """The catalogue language of the request: ``en`` in English mode, else ``zh``."""
+    return "en" if (get_language() or "").startswith("en") else "zh"
+
+
 def _blank(choices, label=_("全部")):
     return [("", label), *choices]
 
 
+def _rule_choices():
+    return _blank(catalogue.choices(ui_lang()))
+
+
 class FindingFilterForm(forms.Form):
-    rule = forms.ChoiceField(label=_("规则"), required=False, choices=_blank(catalogue.CHOICES))
+    rule = forms.ChoiceField(label=_("规则"), required=False, choices=_rule_choices)  # titles in the UI language
     status = forms.ChoiceField(label=_("状态"), required=False, choices=_blank(FindingStatus.choices))
     area = forms.CharField(label=_("区划代码"), required=False, max_length=12,
                            help_text=_("区划代码前缀：县 6 位、乡镇 9 位、村 12 位"))

@@ -38,15 +38,18 @@ def _status_filter(status):
     return {"n_" + s: Count("id", filter=Q(status=s)) for s in STATUSES}
 
 
-def counts_by_rule(findings) -> list[dict]:
-    """One row per catalogue rule: code, title, severity, subject, open, confirmed, fixed (in catalogue order)."""
+def counts_by_rule(findings, lang: str = "zh") -> list[dict]:
+    """One row per catalogue rule: code, title, severity, subject, open, confirmed, fixed (in catalogue order).
+
+    ``lang``: the language of the title, severity and subject (``zh…`` Chinese, any other English)."""
     got = {r["rule_code"]: r for r in findings.values("rule_code").annotate(**_status_filter(None))}
     rows = []
     for rule in catalogue.RULES:
         r = got.get(rule.code, {})
         rows.append({
-            "code": rule.code, "title": rule.title, "severity": catalogue.SEVERITY_LABELS[rule.severity],
-            "subject": catalogue.SUBJECT_LABELS[rule.subject], "source": rule.source,
+            "code": rule.code, "title": rule.title_in(lang), "source": rule.source,
+            "severity": catalogue.severity_label(rule.severity, lang),
+            "subject": catalogue.subject_label(rule.subject, lang),
             **{s: r.get("n_" + s, 0) for s in STATUSES},
         })
     return rows
@@ -68,15 +71,16 @@ def counts_by_area(findings, prefix: str = "") -> list[dict]:
              **{s: r["n_" + s] for s in STATUSES}} for r in rows]
 
 
-def counts_by_area_and_rule(findings, prefix: str = "") -> list[dict]:
-    """Counts per next-level area and rule (the statisticians' export: no person-level rows)."""
+def counts_by_area_and_rule(findings, prefix: str = "", lang: str = "zh") -> list[dict]:
+    """Counts per next-level area and rule (the statisticians' export: no person-level rows); rule titles in
+    ``lang``."""
     n = child_length(prefix)
     rows = (findings.annotate(child=Substr("area_code", 1, n)).values("child", "rule_code")
             .annotate(**_status_filter(None)).order_by("child", "rule_code"))
     rows = list(rows)
     names = dict(Area.objects.filter(code__in={r["child"] for r in rows}).values_list("code", "name"))
     return [{"area_code": r["child"], "area_name": names.get(r["child"], r["child"]), "rule_code": r["rule_code"],
-             "rule_title": catalogue.get(r["rule_code"]).title, **{s: r["n_" + s] for s in STATUSES}}
+             "rule_title": catalogue.get(r["rule_code"]).title_in(lang), **{s: r["n_" + s] for s in STATUSES}}
             for r in rows]
 
 
@@ -94,7 +98,9 @@ ROW_FIELDS = ("id", "rule_code", "area_code", "value", "status", "confirmed_reas
 
 
 def finding_rows(findings, lang: str = "zh", prefix: str = "", names: dict | None = None, chunk: int = 2000):
-    """Finding rows as dicts (generator, streamed in chunks): the export columns plus ``id``/``household_id``."""
+    """Finding rows as dicts (generator, streamed in chunks): the export columns plus ``id``/``household_id``.
+
+    ``lang``: the language of the rule title, severity and message (the stored value stays as stored)."""
     from .services import thresholds
 
     names = names if names is not None else _area_names(prefix)
@@ -106,7 +112,8 @@ def finding_rows(findings, lang: str = "zh", prefix: str = "", names: dict | Non
         code = r["area_code"] or ""
         yield {
             "id": r["id"], "household_id": r["household_id"], "member_id": r["member_id"],
-            "rule_code": rule.code, "rule_title": rule.title, "severity": catalogue.SEVERITY_LABELS[rule.severity],
+            "rule_code": rule.code, "rule_title": rule.title_in(lang),
+            "severity": catalogue.severity_label(rule.severity, lang),
             "county": names.get(code[:6], ""), "town": names.get(code[:9], ""), "village": names.get(code, ""),
             "area_code": code, "household_number": r["household__household_number"],
             "member_name": r["member__name"] or "", "id_number": mask_id_number(r["member__id_number"]),

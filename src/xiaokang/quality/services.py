@@ -112,7 +112,7 @@ def compiled_check(p: rules.QualityParams, prefix: str, vendor: str):
 def resolve_params(year: int, prefix: str = "", params=None, today: dt.date | None = None) -> rules.QualityParams:
     """The rule parameters of ``year`` (province from the area prefix). Raises ParameterError."""
     params = params or current_parameters()
-    labels = tuple((str(k), str(v)) for k, v in codes.LabourCapacity.choices)
+    labels = tuple(codes.zh_choices(codes.LabourCapacity))  # stored finding values are Chinese
     return rules.QualityParams.resolve(params, year, prefix[:2] or None, today=today or timezone.localdate(),
                                        labour_labels=labels)
 

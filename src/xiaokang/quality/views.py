@@ -14,7 +14,6 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -25,15 +24,11 @@ from xiaokang.policy.params import ParameterError
 from xiaokang.registry.views import may_see_person_data
 
 from . import selectors
-from .forms import ConfirmForm, FindingFilterForm
+from .forms import ConfirmForm, FindingFilterForm, ui_lang
 from .models import Finding
 from .services import can_confirm, confirm_finding, default_year, run_checks
 
 PAGE_SIZE = 50
-
-
-def _lang() -> str:
-    return "en" if (get_language() or "").startswith("en") else "zh"
 
 
 class _FindingsMixin(ScopedViewMixin):
@@ -77,13 +72,13 @@ class FindingListView(_FindingsMixin, TemplateView):
             page = Paginator(listed, PAGE_SIZE).get_page(self.request.GET.get("page"))
             ids = [f.pk for f in page.object_list]
             rows = list(selectors.finding_rows(Finding.objects.filter(pk__in=ids).order_by(
-                "area_code", "household_id", "rule_code", "member_key"), _lang(), prefix))
+                "area_code", "household_id", "rule_code", "member_key"), ui_lang(), prefix))
         params = self.request.GET.copy()
         params.setdefault("status", "open")
         params.pop("page", None)
         context.update(
             form=form, rows=rows, page=page, person=person, querystring=params.urlencode(),
-            by_rule=selectors.counts_by_rule(by_rule_qs),
+            by_rule=selectors.counts_by_rule(by_rule_qs, ui_lang()),
             by_area=selectors.counts_by_area(self.narrowed(qs, data), prefix),
             totals=selectors.summary(by_status),
             can_confirm=can_confirm(self.request.user), confirm_form=ConfirmForm(),
@@ -145,10 +140,10 @@ class ExportView(_FindingsMixin, View):
         stamp = timezone.localtime().strftime("%Y%m%d")
         if may_see_person_data(request.user):
             rows = selectors.finding_rows(self.narrowed(qs, data).order_by(
-                "area_code", "household_id", "rule_code", "member_key"), _lang(), prefix)
+                "area_code", "household_id", "rule_code", "member_key"), ui_lang(), prefix)
             columns, name = selectors.EXPORT_COLUMNS, f"疑点数据_{prefix or 'all'}_{stamp}"
         else:
-            rows = selectors.counts_by_area_and_rule(self.narrowed(qs, data), prefix)
+            rows = selectors.counts_by_area_and_rule(self.narrowed(qs, data), prefix, ui_lang())
             columns, name = selectors.COUNT_COLUMNS, f"疑点统计_{prefix or 'all'}_{stamp}"
         if fmt == "csv":
             body = selectors.csv_bytes(rows, columns)

@@ -134,8 +134,9 @@ class Household(models.Model):
         return next((m for m in self.members.all() if m.relation == codes.Relation.HEAD), None)
 
     def other_cause_labels(self) -> list[str]:
+        """The other causes' labels in the active language (plain strings)."""
         labels = dict(codes.PovertyCause.choices)
-        return [labels.get(c, c) for c in self.other_causes.split(",") if c]
+        return [str(labels.get(c, c)) for c in self.other_causes.split(",") if c]
 
 
 class Member(models.Model):
