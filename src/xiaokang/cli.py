@@ -4,6 +4,9 @@
     xiaokang assess --year Y [--area CODE] [--format table|csv|json]
     xiaokang serve [--bind 127.0.0.1:8000] [--workers N]
     xiaokang areas import FILE
+    xiaokang import FILE [--partial] [--dry-run]   xiaokang template   xiaokang export --out FILE
+    xiaokang imports purge [--days N] [--dry-run]
+    xiaokang quality check|export
     xiaokang <any Django management command>   (migrate, createsuperuser, ...)
 """
 
