@@ -32,6 +32,10 @@ def test_check_prints_counts_by_rule(b):
     out, err = io.StringIO(), io.StringIO()
     call_command("quality", "check", stdout=out, stderr=err)
     assert "无帮扶责任人" in out.getvalue() and "全部区域：发现 2 条" in out.getvalue() and err.getvalue() == ""
+    out = io.StringIO()
+    call_command("quality", "check", "--year", "2019", stdout=out)  # before the latest income year: counted only
+    assert "2019 年早于最近的收入年度：只统计本次发现，疑点记录及其状态未改变" in out.getvalue()
+    assert Finding.objects.filter(status="open", year=2020).count() == 2
 
 
 def test_export_csv_with_bom_and_xlsx(b, tmp_path):

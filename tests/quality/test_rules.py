@@ -252,3 +252,23 @@ def test_no_pairing_cadre(b):
 def test_households_identified_later_are_not_checked(b):
     b.household(pairing_cadre="", identified_year=2021)
     assert found() == {}
+
+
+def test_a_check_of_an_earlier_year_counts_but_changes_no_stored_finding(b):
+    """The stored findings follow the latest income year (2020 here): a check of 2019 counts what its rules
+    find there and leaves the 2020 findings as they are (it once marked fixed a 2020 finding whose 2020 data
+    still triggered it, and rewrote open findings' year to 2019)."""
+    blank_2020 = b.household(wage=None)
+    Income.objects.create(household=blank_2020, year=2019, wage=Decimal("5000"))
+    b.household()  # has a 2020 income: 2020 is the latest income year
+    no_cadre = b.household(pairing_cadre="")
+    latest = run_checks(None, 2020)
+    assert latest.recorded and (latest.found, latest.new) == (2, 2)
+    earlier = run_checks(None, 2019)
+    assert not earlier.recorded and (earlier.new, earlier.fixed, earlier.reopened) == (0, 0, 0)
+    # 2019: the cadre-less household still has no pairing cadre; the incomes of 2019 exist only for one
+    # household, so the two others have none: two Q18 findings of 2019, not stored
+    assert earlier.by_rule == {"Q18_INCOME_BLANK": 2, "Q24_NO_PAIRING_CADRE": 1}
+    stored = {(f.rule_code, f.household_id): (f.status, f.year) for f in Finding.objects.all()}
+    assert stored == {("Q18_INCOME_BLANK", blank_2020.pk): ("open", 2020),
+                      ("Q24_NO_PAIRING_CADRE", no_cadre.pk): ("open", 2020)}

@@ -72,6 +72,8 @@ class CheckRun:
     seconds: float
     by_rule: dict
     timings: dict = field(default_factory=dict)  # step → wall seconds (``print_timings``)
+    # False: a check of a year before the latest income year (``default_year``): counted, findings untouched
+    recorded: bool = True
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -156,6 +158,12 @@ def run_checks(area=None, year: int | None = None, user=None, params=None) -> Ch
     that year's. ``user``: when given, the area must lie inside the user's jurisdiction (else
     PermissionDenied). Returns ``CheckRun`` with the counts. Raises ParameterError for a missing parameter.
 
+    The stored findings (one per rule, household and member, with their status) follow the registry as
+    checked for the latest income year (``default_year``) or a later one: only such a check records them
+    (new, found again, fixed). A check of an earlier year counts what its rules find
+    (``CheckRun.found``/``by_rule``, ``recorded`` False) and changes no stored finding — else a check of
+    2019 would mark fixed a 2020 finding whose data still triggers it.
+
     The findings of the run are stored once (``TMP_FOUND``), already joined to the recorded finding each
     matches (its id and status, null when new) through the unique key (rule, household, member key): one
     join, whatever the number of findings. Every later statement reads that table, never the findings
@@ -171,7 +179,9 @@ def run_checks(area=None, year: int | None = None, user=None, params=None) -> Ch
         own = getattr(user, "area_id", None) or ""
         if not own or not prefix.startswith(own):
             raise PermissionDenied("所选区域不在您的管辖范围内")
-    year = int(year or default_year())
+    latest = default_year()
+    year = int(year or latest)
+    recorded = year >= latest
     p = resolve_params(year, prefix, params)
     vendor = connection.vendor
     stages, found_sql = compiled_check(p, prefix, vendor)
@@ -207,8 +217,11 @@ def run_checks(area=None, year: int | None = None, user=None, params=None) -> Ch
                     [FindingStatus.FIXED])
         found, matched, reopened = cur.fetchone()
         clock.lap("count")
+        fixed = new = 0
+        if not recorded:
+            reopened = 0  # counted only: nothing below writes
         # Found again: refresh; fixed → open.
-        if matched:
+        if recorded and matched:
             cur.execute(
                 f"UPDATE {f} AS f SET "
                 f"status = CASE WHEN f.status = %s THEN %s ELSE f.status END, "
@@ -219,17 +232,17 @@ def run_checks(area=None, year: int | None = None, user=None, params=None) -> Ch
             )
         clock.lap("update: found again")
         # No longer found inside the area: fixed.
-        cur.execute(
-            f"UPDATE {f} SET status = %s, fixed_at = %s "
-            f"WHERE status IN (%s, %s) AND area_code >= %s AND area_code <= %s AND NOT EXISTS ("
-            f"SELECT 1 FROM {t} AS t WHERE t.finding_id = {f}.id)",
-            [FindingStatus.FIXED, now, FindingStatus.OPEN, FindingStatus.CONFIRMED, lo, hi],
-        )
-        fixed = cur.rowcount
+        if recorded:
+            cur.execute(
+                f"UPDATE {f} SET status = %s, fixed_at = %s "
+                f"WHERE status IN (%s, %s) AND area_code >= %s AND area_code <= %s AND NOT EXISTS ("
+                f"SELECT 1 FROM {t} AS t WHERE t.finding_id = {f}.id)",
+                [FindingStatus.FIXED, now, FindingStatus.OPEN, FindingStatus.CONFIRMED, lo, hi],
+            )
+            fixed = cur.rowcount
         clock.lap("update: fixed")
         # New: open.
-        new = 0
-        if found > matched:
+        if recorded and found > matched:
             cur.execute(
                 f"INSERT INTO {f} (rule_code, household_id, member_id, member_key, area_code, value, year, status, "
                 f"confirmed_reason, first_seen, last_seen) "
@@ -244,12 +257,13 @@ def run_checks(area=None, year: int | None = None, user=None, params=None) -> Ch
         engine.drop_temporary(cur, TMP_FOUND)
         clock.lap("count by rule")
     clock.lap("commit (deferred foreign keys)")
-    bump(QUALITY)  # bulk writes send no signals: cached counts (dashboard) are renewed
+    if recorded:
+        bump(QUALITY)  # bulk writes send no signals: cached counts (dashboard) are renewed
     counts = _status_counts(prefix)
     clock.lap("status counts")
     run = CheckRun(year=year, area=prefix, found=found, new=new, reopened=reopened, fixed=fixed,
                    open=counts.get(FindingStatus.OPEN, 0), confirmed=counts.get(FindingStatus.CONFIRMED, 0),
-                   seconds=time.perf_counter() - t0, by_rule=by_rule, timings=clock.timings)
+                   seconds=time.perf_counter() - t0, by_rule=by_rule, timings=clock.timings, recorded=recorded)
     if os.environ.get("XIAOKANG_QUALITY_TIMINGS"):
         print_timings(run, sys.stderr)
     return run

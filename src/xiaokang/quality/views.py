@@ -124,8 +124,12 @@ class RunView(ScopedViewMixin, View):
         except (ValueError, ParameterError) as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, _("%(year)s 年检查完成：发现 %(found)s 条，新增 %(new)s 条，已修正 %(fixed)s 条") % {
-                "year": run.year, "found": run.found, "new": run.new, "fixed": run.fixed})
+            if run.recorded:
+                messages.success(request, _("%(year)s 年检查完成：发现 %(found)s 条，新增 %(new)s 条，已修正 %(fixed)s 条") % {
+                    "year": run.year, "found": run.found, "new": run.new, "fixed": run.fixed})
+            else:
+                messages.info(request, _("%(year)s 年检查完成：发现 %(found)s 条（早于最近的收入年度：只统计，疑点记录及其状态未改变）")
+                              % {"year": run.year, "found": run.found})
         return HttpResponseRedirect(reverse("quality_findings"))
 
 

@@ -63,6 +63,9 @@ class Command(BaseCommand):
         say(
             f"{run.year} 年 {run.area or '全部区域'}：发现 {run.found:,} 条（新增 {run.new:,}，重新打开 {run.reopened:,}），"
             f"已修正 {run.fixed:,}；待处理 {run.open:,}，核实无误 {run.confirmed:,}；用时 {run.seconds:.1f} 秒")
+        if not run.recorded:
+            say(f"（{run.year} 年早于最近的收入年度：只统计本次发现，疑点记录及其状态未改变；"
+                f"疑点记录按最近年度的检查更新）")
         if opts.get("timings"):
             for label, seconds in run.timings.items():
                 self.stderr.write(f"  {seconds:8.3f} s  {label}")
