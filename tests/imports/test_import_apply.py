@@ -36,9 +36,19 @@ def test_importing_the_same_file_twice_changes_nothing(user, tmp_path):
 def test_same_content_already_applied_is_refused_unless_reimport(user, tmp_path):
     path = write_csv(tmp_path / "a.csv", base_rows())
     run(path, user)
+    # refused at validation: the batch ends failed with the reason (no import button; its stored file
+    # falls under the retention purge), and the way round it named for the channel it came through
     batch = services.validate(services.stage(path, user))
+    assert batch.status == "failed" and batch.error_count == 0
+    assert batch.message == ("相同内容的文件（a.csv）已在本区域导入过；再次导入不会有任何变化。"
+                             "如确需重新导入，请重新上传并勾选“允许重复导入相同内容的文件”")
     with pytest.raises(services.ImportRefused, match="相同内容的文件（a.csv）已在本区域导入过"):
         services.apply(batch, user)
+    with pytest.raises(CommandError, match="如确需重新导入，请加 --reimport 参数重新运行"):
+        call_command("import", str(path), "--user", "yl_admin", stdout=io.StringIO())
+    again = services.validate(services.stage(path, user, reimport=True))
+    assert again.status == "validated"
+    assert services.apply(again, user).households_unchanged == 2
 
 
 def test_a_changed_row_updates_with_history(user, tmp_path):

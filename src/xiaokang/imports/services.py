@@ -229,9 +229,13 @@ def validate(batch: ImportBatch) -> ImportBatch:
     if not batch.area_code:
         batch.area_code = covering_area(parsed)
     ok = not parsed.issues or (batch.partial and not parsed.fatal)
+    batch.message = "" if ok else f"发现 {len(parsed.issues)} 处错误，未导入任何数据"
+    if ok and not batch.reimport and _same_content_applied(batch):
+        # refused now, not when 导入 is pressed: the batch ends (failed, with the reason), so it offers no
+        # import button and its stored file falls under the retention purge like any ended batch
+        ok, batch.message = False, same_content_message(batch)
     if batch.status in (BatchStatus.UPLOADED, BatchStatus.VALIDATED):
         batch.status = BatchStatus.VALIDATED if ok else BatchStatus.FAILED
-    batch.message = "" if ok else f"发现 {len(parsed.issues)} 处错误，未导入任何数据"
     batch.save()
     return batch
 
@@ -244,12 +248,19 @@ def refusal(batch: ImportBatch, *, dry_run_ok: bool = False) -> str:
         return f"批次 {batch.pk}（{batch.file_name}）是试运行，只用于校验和统计，不能导入；请重新上传该文件"
     if batch.status in (BatchStatus.APPLIED, BatchStatus.APPLYING):
         return f"批次 {batch.pk}（{batch.file_name}）已导入或正在导入，不能重复导入"
+    if not batch.reimport and _same_content_applied(batch):
+        return same_content_message(batch)
     if batch.status == BatchStatus.FAILED:
         return f"批次 {batch.pk}（{batch.file_name}）校验未通过，请修改文件后重新上传"
-    if not batch.reimport and _same_content_applied(batch):
-        return (f"相同内容的文件（{batch.file_name}）已在本区域导入过；再次导入不会有任何变化。"
-                f"如确需重新导入，请选择“允许重复导入”")
     return ""
+
+
+def same_content_message(batch: ImportBatch) -> str:
+    """Why a file of content already applied is refused, with the way to import it anyway for the channel
+    it came through (the upload form's checkbox, or ``--reimport`` on the command line)."""
+    how = ("加 --reimport 参数重新运行" if batch.channel == "command"
+           else "重新上传并勾选“允许重复导入相同内容的文件”")
+    return f"相同内容的文件（{batch.file_name}）已在本区域导入过；再次导入不会有任何变化。如确需重新导入，请{how}"
 
 
 def _same_content_applied(batch: ImportBatch) -> bool:

@@ -54,6 +54,8 @@ class Command(BaseCommand):
             batch = services.validate(batch)
             if batch.status == "validated":
                 batch = services.apply(batch, acting, dry_run=dry_run)
+            elif batch.status == "failed" and not batch.error_count:
+                raise services.ImportRefused(batch.message)  # refused as a whole (same content already applied)
         except (services.ImportRefused, PermissionError) as exc:
             raise CommandError(str(exc)) from exc
         finally:
