@@ -16,7 +16,12 @@ from pathlib import Path
 import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent
-HOME = Path(os.environ.get("XIAOKANG_HOME", Path.cwd() / "var")).resolve()
+# The folder of the embedded database, caches, collected static files and import files. Default: ``var/``
+# of the source checkout the package runs from (so ``xiaokang`` finds the same database from any working
+# directory), else ``var/`` of the working directory (an installed package).
+_CHECKOUT = BASE_DIR.parent.parent
+HOME = Path(os.environ.get(
+    "XIAOKANG_HOME", (_CHECKOUT if (_CHECKOUT / "pyproject.toml").is_file() else Path.cwd()) / "var")).resolve()
 
 
 def _env_bool(name: str, default: bool = False) -> bool:
