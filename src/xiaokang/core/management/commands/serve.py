@@ -39,6 +39,9 @@ class Command(BaseCommand):
             # The application is loaded (and the household rule compiled) once in the parent process,
             # before the workers are forked: no worker compiles on its first household page.
             "preload_app": True,
+            # No gunicorn control socket (gunicorn ≥ 25 makes one at a fixed path in the user's home, which
+            # two servers on one machine would share); the server is managed as a process (systemd, Ctrl+C).
+            "control_socket_disable": True,
         }
 
         class App(BaseApplication):

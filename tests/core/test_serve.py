@@ -1,0 +1,23 @@
+"""`xiaokang serve`: the gunicorn settings it runs with (the server is not started here)."""
+
+import io
+
+from django.core.management import call_command
+
+
+def test_serve_settings(monkeypatch):
+    from gunicorn.app.base import BaseApplication
+
+    seen = {}
+
+    def run(self):  # instead of serving: read the configuration the command gave gunicorn
+        seen.update({k: self.cfg.settings[k].value for k in (
+            "bind", "workers", "threads", "worker_class", "keepalive", "preload_app", "control_socket_disable")})
+
+    monkeypatch.setattr(BaseApplication, "run", run)
+    call_command("serve", "--bind", "127.0.0.1:8123", "--workers", "3", "--threads", "4", "--no-collectstatic",
+                 stdout=io.StringIO())
+    assert seen == {"bind": ["127.0.0.1:8123"], "workers": 3, "threads": 4, "worker_class": "gthread",
+                    "keepalive": 10, "preload_app": True,
+                    # no control socket at the fixed path in the user's home that two servers would share
+                    "control_socket_disable": True}
