@@ -31,6 +31,7 @@ from django.utils.translation import gettext
 
 from xiaokang.core.cache import REGISTRY, bump
 from xiaokang.core.db import analyze
+from xiaokang.core.scoping import LEVEL_PREFIX_LENGTH
 from xiaokang.registry.models import Household
 
 from . import apply as A
@@ -180,7 +181,8 @@ def _check(batch: ImportBatch, parsed: Parsed, keys_only: bool = False) -> None:
     A.check_staged(parsed, batch.area_code)
 
 
-AREA_LEVEL_LENGTHS = (12, 9, 6, 4, 2)
+# The code lengths of the area levels, village first (core.scoping: 12, 9, 6, 4, 2).
+AREA_LEVEL_LENGTHS = tuple(sorted(LEVEL_PREFIX_LENGTH.values(), reverse=True))
 
 
 def covering_area(parsed: Parsed) -> str:

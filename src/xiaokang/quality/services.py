@@ -151,6 +151,43 @@ def _analyze(cur, vendor: str, name: str) -> None:
         cur.execute(f"ANALYZE {_q(name)}")
 
 
+def _record_findings(cur, clock, year: int, now, lo: str, hi: str, found: int, matched: int) -> tuple[int, int]:
+    """The three writes of a recorded run, each reading only ``TMP_FOUND`` (see ``run_checks``): found again
+    (refreshed; fixed → open), no longer found inside the area ``lo``–``hi`` (→ fixed), new (open).
+    Returns (fixed, new)."""
+    f, t = _q(Finding._meta.db_table), _q(TMP_FOUND)
+    if matched:
+        cur.execute(
+            f"UPDATE {f} AS f SET "
+            f"status = CASE WHEN f.status = %s THEN %s ELSE f.status END, "
+            f"fixed_at = CASE WHEN f.status = %s THEN NULL ELSE f.fixed_at END, "
+            f"last_seen = %s, value = t.value, area_code = t.area_code, year = %s "
+            f"FROM {t} AS t WHERE f.id = t.finding_id",
+            [FindingStatus.FIXED, FindingStatus.OPEN, FindingStatus.FIXED, now, year],
+        )
+    clock.lap("update: found again")
+    cur.execute(
+        f"UPDATE {f} SET status = %s, fixed_at = %s "
+        f"WHERE status IN (%s, %s) AND area_code >= %s AND area_code <= %s AND NOT EXISTS ("
+        f"SELECT 1 FROM {t} AS t WHERE t.finding_id = {f}.id)",
+        [FindingStatus.FIXED, now, FindingStatus.OPEN, FindingStatus.CONFIRMED, lo, hi],
+    )
+    fixed = cur.rowcount
+    clock.lap("update: fixed")
+    new = 0
+    if found > matched:
+        cur.execute(
+            f"INSERT INTO {f} (rule_code, household_id, member_id, member_key, area_code, value, year, status, "
+            f"confirmed_reason, first_seen, last_seen) "
+            f"SELECT t.rule_code, t.household_id, t.member_id, t.member_key, t.area_code, t.value, %s, %s, '', "
+            f"%s, %s FROM {t} AS t WHERE t.finding_id IS NULL",
+            [year, FindingStatus.OPEN, now, now],
+        )
+        new = cur.rowcount
+    clock.lap("insert: new")
+    return fixed, new
+
+
 def run_checks(area=None, year: int | None = None, user=None, params=None) -> CheckRun:
     """Run every data-quality rule over ``area`` (Area, code or None = everything) for ``year``.
 
@@ -218,40 +255,10 @@ def run_checks(area=None, year: int | None = None, user=None, params=None) -> Ch
         found, matched, reopened = cur.fetchone()
         clock.lap("count")
         fixed = new = 0
-        if not recorded:
-            reopened = 0  # counted only: nothing below writes
-        # Found again: refresh; fixed → open.
-        if recorded and matched:
-            cur.execute(
-                f"UPDATE {f} AS f SET "
-                f"status = CASE WHEN f.status = %s THEN %s ELSE f.status END, "
-                f"fixed_at = CASE WHEN f.status = %s THEN NULL ELSE f.fixed_at END, "
-                f"last_seen = %s, value = t.value, area_code = t.area_code, year = %s "
-                f"FROM {t} AS t WHERE f.id = t.finding_id",
-                [FindingStatus.FIXED, FindingStatus.OPEN, FindingStatus.FIXED, now, year],
-            )
-        clock.lap("update: found again")
-        # No longer found inside the area: fixed.
         if recorded:
-            cur.execute(
-                f"UPDATE {f} SET status = %s, fixed_at = %s "
-                f"WHERE status IN (%s, %s) AND area_code >= %s AND area_code <= %s AND NOT EXISTS ("
-                f"SELECT 1 FROM {t} AS t WHERE t.finding_id = {f}.id)",
-                [FindingStatus.FIXED, now, FindingStatus.OPEN, FindingStatus.CONFIRMED, lo, hi],
-            )
-            fixed = cur.rowcount
-        clock.lap("update: fixed")
-        # New: open.
-        if recorded and found > matched:
-            cur.execute(
-                f"INSERT INTO {f} (rule_code, household_id, member_id, member_key, area_code, value, year, status, "
-                f"confirmed_reason, first_seen, last_seen) "
-                f"SELECT t.rule_code, t.household_id, t.member_id, t.member_key, t.area_code, t.value, %s, %s, '', "
-                f"%s, %s FROM {t} AS t WHERE t.finding_id IS NULL",
-                [year, FindingStatus.OPEN, now, now],
-            )
-            new = cur.rowcount
-        clock.lap("insert: new")
+            fixed, new = _record_findings(cur, clock, year, now, lo, hi, found, matched)
+        else:
+            reopened = 0  # counted only: the stored findings stay as they are
         cur.execute(f"SELECT rule_code, COUNT(*) FROM {t} GROUP BY rule_code")
         by_rule = dict(sorted(cur.fetchall()))
         engine.drop_temporary(cur, TMP_FOUND)
