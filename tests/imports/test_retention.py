@@ -42,6 +42,12 @@ def bad_rows(wage: int):
     return rows
 
 
+def age(path, days: float) -> None:
+    """Set the modification time of the file at ``path`` to ``days`` days ago (a file written back then)."""
+    when = (timezone.now() - days * DAY).timestamp()
+    os.utime(path, (when, when))
+
+
 def purge(*args) -> str:
     out = io.StringIO()
     call_command("imports", "purge", *args, stdout=out)
@@ -114,12 +120,14 @@ def batches(areas, user, tmp_path, settings):
     log = Path(settings.XIAOKANG_IMPORT_DIR) / f"job-{b['old_applied'].pk}-apply.log"
     log.write_bytes(b"x" * 10)
     b["old_failed"] = services.validate(staged(1002, bad=True))  # failed, with an error workbook
-    ImportBatch.objects.filter(pk=b["old_failed"].pk).update(created_at=now - 95 * DAY, validated_at=now - 95 * DAY)
+    ImportBatch.objects.filter(pk=b["old_failed"].pk).update(created_at=now - 95 * DAY, validated_at=now - 95 * DAY,
+                                                             ended_at=now - 95 * DAY)
     with pytest.raises(SystemExit):  # a partial dry run with an error: validated, its workbook kept
         call_command("import", str(write_csv(tmp_path / "dry.csv", bad_rows(1003))), "--dry-run", "--partial",
                      "--area", "430225", stdout=io.StringIO())
     b["old_dry"] = ImportBatch.objects.get(dry_run=True)
-    ImportBatch.objects.filter(pk=b["old_dry"].pk).update(created_at=now - 91 * DAY, validated_at=now - 91 * DAY)
+    ImportBatch.objects.filter(pk=b["old_dry"].pk).update(created_at=now - 91 * DAY, validated_at=now - 91 * DAY,
+                                                          ended_at=now - 91 * DAY)
     b["recent_applied"] = staged(1004)
     ImportBatch.objects.filter(pk=b["recent_applied"].pk).update(
         status="applied", created_at=now - 11 * DAY, validated_at=now - 11 * DAY, applied_at=now - 10 * DAY)
@@ -137,6 +145,8 @@ def batches(areas, user, tmp_path, settings):
         status="failed", job_phase="validating", created_at=now - 200 * DAY, validated_at=now - 200 * DAY)
     for name in b:
         b[name].refresh_from_db()
+        if b[name].file_path:  # each upload written when its batch was uploaded
+            age(b[name].file_path, (now - b[name].created_at) / DAY)
     assert b["old_failed"].status == "failed" and b["old_failed"].error_report_path
     assert (b["old_dry"].status, b["old_dry"].file_path) == ("validated", "") and b["old_dry"].error_report_path
     return b
@@ -221,6 +231,7 @@ def test_purge_keeps_an_upload_another_batch_still_needs(areas, user, tmp_path):
     assert ImportBatch.objects.get(pk=old.pk).file_path == "" and Path(again.file_path).is_file()
     # once the second batch has ended long ago too, the file goes with it
     ImportBatch.objects.filter(pk=again.pk).update(status="applied", applied_at=timezone.now() - 100 * DAY)
+    age(again.file_path, 100)
     assert purge().startswith(f"已删除 1 个批次的 1 个文件，共 {again.size_bytes:,} 字节")
     assert not Path(again.file_path).exists()
 
@@ -263,3 +274,78 @@ def test_revalidate_of_an_uploaded_batch_whose_file_is_gone(areas, user, tmp_pat
     batch = services.validate(batch)
     assert batch.status == "failed" and [e["code"] for e in batch.errors] == ["IMP_FILE_MISSING"]
     assert batch.error_report_path == ""
+
+
+# --- the end time, re-uploads, broken-off uploads ---------------------------------------------------------
+
+
+def test_each_way_a_batch_ends_records_its_end_time(areas, user, tmp_path):
+    before = timezone.now()
+    failed = services.validate(services.stage(write_csv(tmp_path / "bad.csv", bad_rows(3000)), user))
+    assert failed.status == "failed" and failed.ended_at == failed.validated_at >= before
+    # its page says until when its files are kept (90 days from its end)
+    c = Client()
+    c.force_login(user)
+    page = c.get(reverse("import_batch_detail", args=[failed.pk])).content.decode()
+    until = timezone.localtime(failed.ended_at + 90 * DAY).date()
+    assert f'<dd id="files-kept-until">上传文件和错误清单保存至 {until:%Y-%m-%d}，' in page
+    waiting = services.validate(services.stage(write_csv(tmp_path / "ok.csv", rows_with_wage(3001)), user))
+    assert waiting.status == "validated" and waiting.ended_at is None  # still to be applied: not ended
+    assert 'id="files-kept-until"' not in c.get(reverse("import_batch_detail", args=[waiting.pk])).content.decode()
+    applied = services.apply(waiting, user)
+    assert applied.status == "applied" and applied.ended_at == applied.applied_at >= waiting.validated_at
+    call_command("import", str(write_csv(tmp_path / "dry.csv", rows_with_wage(3002))), "--dry-run",
+                 "--area", "430225", stdout=io.StringIO())
+    dry = ImportBatch.objects.get(dry_run=True)
+    assert dry.status == "validated" and dry.ended_at >= dry.validated_at
+
+
+def test_the_retention_period_counts_from_the_end(areas, user, tmp_path):
+    """A batch validated 100 days ago that failed only 10 days ago (when 导入 was pressed) is not yet due."""
+    batch = services.stage(write_csv(tmp_path / "a.csv", base_rows()), user)
+    now = timezone.now()
+    ImportBatch.objects.filter(pk=batch.pk).update(status="failed", created_at=now - 100 * DAY,
+                                                   validated_at=now - 100 * DAY, ended_at=now - 10 * DAY)
+    age(batch.file_path, 100)
+    assert purge().startswith("已删除 0 个批次的 0 个文件")
+    assert purge("--days", "9").startswith(f"已删除 1 个批次的 1 个文件，共 {batch.size_bytes:,} 字节")
+
+
+def test_purge_keeps_an_upload_written_again_before_its_batch_row_exists(areas, user, tmp_path):
+    """The same content uploaded again: ``stage`` renames the new copy onto the stored file, then creates the
+    row. A purge in between finds no batch of the new upload, yet the file was just written: it stays."""
+    source = write_csv(tmp_path / "a.csv", base_rows())
+    old = services.stage(source, user)
+    ImportBatch.objects.filter(pk=old.pk).update(status="failed", created_at=timezone.now() - 100 * DAY,
+                                                 ended_at=timezone.now() - 100 * DAY)
+    age(old.file_path, 100)
+    Path(old.file_path).write_bytes(source.read_bytes())  # the new upload's rename (no row yet)
+    assert purge().startswith("已删除 1 个批次的 0 个文件，共 0 字节")
+    assert Path(old.file_path).is_file() and ImportBatch.objects.get(pk=old.pk).file_path == ""
+
+
+def test_a_broken_off_upload_leaves_no_temporary_file(areas, user, settings):
+    class Broken(io.BytesIO):
+        name = "a.csv"
+
+        def read(self, size=-1):
+            if self.tell() > 0:
+                raise OSError("connection reset")
+            return super().read(5)
+
+    with pytest.raises(OSError, match="connection reset"):
+        services.stage(Broken(b"0123456789"), user)
+    assert stored(settings) == [] and not ImportBatch.objects.exists()
+
+
+def test_purge_removes_temporary_files_of_uploads_broken_off_a_day_ago(areas, settings):
+    folder = services.import_dir()
+    old, fresh = folder / ".upload-20260101000000000000-1", folder / ".upload-20260101000000000001-2"
+    old.write_bytes(b"x" * 11)
+    fresh.write_bytes(b"y" * 5)
+    age(old, 1.5)
+    age(fresh, 0.5)  # may be an upload still arriving
+    assert "另将删除 1 个中断上传留下的临时文件，共 11 字节" in purge("--dry-run")
+    assert old.exists()
+    assert purge().endswith("；另删除 1 个中断上传留下的临时文件，共 11 字节\n")
+    assert stored(settings) == [fresh.name]

@@ -8,7 +8,7 @@ from .models import ExportLog, ImportBatch
 @admin.register(ImportBatch)
 class ImportBatchAdmin(ReadOnlyScopedModelAdmin):
     list_display = ("file_name", "status", "username", "area_code", "households_new", "households_changed",
-                    "error_count", "created_at", "applied_at")
+                    "error_count", "created_at", "applied_at", "ended_at")
     list_filter = ("status", "partial")
     search_fields = ("file_name", "username", "sha256")
 

@@ -120,7 +120,7 @@ def run(batch_id: int, action: str, user_id: int | None = None) -> ImportBatch:
         ImportBatch.objects.filter(pk=batch_id).update(message=str(exc))
     except Exception as exc:  # noqa: BLE001 — recorded on the batch for the user, then re-raised for the log
         if action == VALIDATE:
-            ImportBatch.objects.filter(pk=batch_id).update(status=BatchStatus.FAILED,
+            ImportBatch.objects.filter(pk=batch_id).update(status=BatchStatus.FAILED, ended_at=timezone.now(),
                                                            message=f"校验出错：{exc}")
         else:
             ImportBatch.objects.filter(pk=batch_id, status=BatchStatus.APPLYING).update(

@@ -73,6 +73,9 @@ class ImportBatch(models.Model):
     job_pid = models.IntegerField(_("后台任务进程号"), null=True, blank=True)
     job_started_at = models.DateTimeField(_("后台任务开始时间"), null=True, blank=True)
     applied_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+    ended_at = models.DateTimeField(
+        _("结束时间"), null=True, blank=True,
+        help_text=_("批次结束（已导入、失败，或试运行完成）的时间；保存期限从此时算起"))
     files_removed_at = models.DateTimeField(
         _("文件删除时间"), null=True, blank=True,
         help_text=_("上传文件和错误清单按保存期限删除的时间（xiaokang imports purge）；空：未删除"))

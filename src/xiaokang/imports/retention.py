@@ -8,9 +8,11 @@ They hold full ID and phone numbers (personal information under the PIPL), so th
     purge(days=None, *, dry_run=False, now=None) -> PurgeResult
                                            # remove the files of batches ended more than ``days`` days ago
     files_present(batch) -> bool           # whether the stored upload of ``batch`` is still on disk
+    files_kept_until(batch) -> datetime | None   # when an ended batch's files fall due
 
 A batch has ended when it was applied, failed, or is a dry run that finished (validated or failed); its end
-is the latest of its times recorded (applied, else validated, else uploaded). Batches still uploaded,
+is ``ended_at`` (recorded when it ended; for rows older than that field: applied, else validated, else
+uploaded). Batches still uploaded,
 validated (not a dry run) or applying, and batches with a job running, are never touched. The purge clears
 the paths on the batch row and sets ``files_removed_at``; the row itself (counts, errors) stays.
 
@@ -49,6 +51,14 @@ def files_present(batch: ImportBatch) -> bool:
     return bool(batch.file_path) and Path(batch.file_path).is_file()
 
 
+def files_kept_until(batch: ImportBatch) -> dt.datetime | None:
+    """When the stored files of an ended ``batch`` fall due for the purge (its end + the retention period);
+    None for a batch not ended yet, or whose files are already gone."""
+    if batch.ended_at is None or batch.files_removed_at or not (batch.file_path or batch.error_report_path):
+        return None
+    return batch.ended_at + dt.timedelta(days=retention_days())
+
+
 def _shared(path: str, exclude) -> bool:
     """Whether a batch other than those in ``exclude`` (a pk or a queryset of batches) refers to ``path``."""
     others = ImportBatch.objects.filter(Q(file_path=path) | Q(error_report_path=path))
@@ -56,14 +66,18 @@ def _shared(path: str, exclude) -> bool:
     return others.exists()
 
 
-def _remove(path: Path, *, dry_run: bool) -> int | None:
-    """Remove the file at ``path``: its size in bytes, or None when there was no such file."""
+def _remove(path: Path, *, dry_run: bool, written_before: dt.datetime | None = None) -> int | None:
+    """Remove the file at ``path``: its size in bytes, or None when there was no such file (or, with
+    ``written_before``, when it was written at or after that time: kept)."""
     try:
-        size = path.stat().st_size
+        st = path.stat()
     except (FileNotFoundError, NotADirectoryError):
         return None
     if not path.is_file():
         return None
+    if written_before is not None and st.st_mtime >= written_before.timestamp():
+        return None
+    size = st.st_size
     if not dry_run:
         path.unlink(missing_ok=True)
     return size
@@ -103,12 +117,15 @@ class PurgedBatch:
 @dataclass
 class PurgeResult:
     """What a purge removed (or, ``dry_run``, would remove): batches cleared, files removed, bytes freed;
-    ``cutoff``: batches that ended before this time were purged; ``days``: the retention period used."""
+    ``cutoff``: batches that ended before this time were purged; ``days``: the retention period used;
+    ``stray_files``/``stray_bytes``: temporary files of uploads broken off (``.upload-*``, a day old) removed."""
 
     days: int
     cutoff: dt.datetime
     dry_run: bool
     items: list[PurgedBatch] = field(default_factory=list)
+    stray_files: int = 0
+    stray_bytes: int = 0
 
     @property
     def batches(self) -> int:
@@ -125,12 +142,12 @@ class PurgeResult:
 
 def purgeable(cutoff: dt.datetime):
     """The batches whose stored files are due: ended (``ENDED``) before ``cutoff``, no job running, files
-    not yet removed and at least one path recorded; oldest first, annotated with ``ended_at``."""
+    not yet removed and at least one path recorded; oldest first, annotated with ``end_time`` (its end)."""
     return (ImportBatch.objects.filter(ENDED, job_phase="", files_removed_at__isnull=True)
             .exclude(file_path="", error_report_path="")
-            .annotate(ended_at=Coalesce("applied_at", "validated_at", "created_at"))
-            .filter(ended_at__lt=cutoff)
-            .order_by("ended_at", "pk"))
+            .annotate(end_time=Coalesce("ended_at", "applied_at", "validated_at", "created_at"))
+            .filter(end_time__lt=cutoff)
+            .order_by("end_time", "pk"))
 
 
 def _job_logs(batch: ImportBatch) -> list[Path]:
@@ -142,8 +159,9 @@ def _job_logs(batch: ImportBatch) -> list[Path]:
 def purge(days: int | None = None, *, dry_run: bool = False, now: dt.datetime | None = None) -> PurgeResult:
     """Remove the stored files (upload, error workbook, job logs) of the batches that ended more than
     ``days`` days (default ``retention_days()``) before ``now``, clear their paths and set
-    ``files_removed_at``. ``dry_run``: count what would go, remove and change nothing. Missing files are
-    skipped (not counted). Raises ValueError when ``days`` is less than 1 (a dry run still running could
+    ``files_removed_at``; remove the temporary files of uploads broken off more than a day ago. ``dry_run``:
+    count what would go, remove and change nothing. Missing files are skipped (not counted); a stored upload
+    written again after the cutoff (the same content uploaded anew) is kept. Raises ValueError when ``days`` is less than 1 (a dry run still running could
     lose its file)."""
     days = retention_days() if days is None else int(days)
     if days < 1:
@@ -154,7 +172,7 @@ def purge(days: int | None = None, *, dry_run: bool = False, now: dt.datetime | 
     result = PurgeResult(days=days, cutoff=cutoff, dry_run=dry_run)
     seen: set[str] = set()
     for batch in list(due):
-        item = PurgedBatch(batch.pk, batch.file_name, batch.status, batch.ended_at)
+        item = PurgedBatch(batch.pk, batch.file_name, batch.status, batch.end_time)
         paths = [p for p in (batch.file_path, batch.error_report_path) if p]
         for path in [*paths, *map(str, _job_logs(batch))]:
             if path in seen:
@@ -162,7 +180,10 @@ def purge(days: int | None = None, *, dry_run: bool = False, now: dt.datetime | 
             seen.add(path)
             if path in paths and _shared(path, due.values("pk")):
                 continue  # another batch (recent or in progress) still needs it
-            size = _remove(Path(path), dry_run=dry_run)
+            # an upload written again since the cutoff belongs to a new upload of the same content, whose
+            # batch row may not exist yet (services.stage moves the file, then creates the row): kept
+            recent = cutoff if path == batch.file_path else None
+            size = _remove(Path(path), dry_run=dry_run, written_before=recent)
             if size is not None:
                 item.files += 1
                 item.bytes += size
@@ -170,4 +191,29 @@ def purge(days: int | None = None, *, dry_run: bool = False, now: dt.datetime | 
             ImportBatch.objects.filter(pk=batch.pk, files_removed_at__isnull=True).update(
                 file_path="", error_report_path="", files_removed_at=now)
         result.items.append(item)
+    for path in _stray_uploads(now - STRAY_UPLOAD_AGE):
+        size = _remove(path, dry_run=dry_run)
+        if size is not None:
+            result.stray_files += 1
+            result.stray_bytes += size
     return result
+
+
+# An upload is written to a temporary ``.upload-*`` file, then renamed (``services.stage``); one left behind
+# (the process killed while receiving it) older than this is removed by the purge.
+STRAY_UPLOAD_AGE = dt.timedelta(days=1)
+
+
+def _stray_uploads(before: dt.datetime) -> list[Path]:
+    """The temporary upload files (``.upload-*``) of the import folder last written before ``before``."""
+    from . import services
+
+    folder = services.import_dir()
+    found = []
+    for path in folder.glob(".upload-*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < before.timestamp():
+                found.append(path)
+        except FileNotFoundError:
+            continue
+    return sorted(found)

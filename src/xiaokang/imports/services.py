@@ -20,6 +20,7 @@ The stored files (upload, error workbook) are removed after a dry run and after 
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import time
 from pathlib import Path
@@ -77,27 +78,31 @@ def stage(file, user, partial: bool = False, *, file_name: str | None = None, ar
             raise PermissionError("您的账号没有管辖区域，不能导入")
     name = file_name or Path(getattr(file, "name", None) or str(file)).name
     digest = hashlib.sha256()
-    tmp = import_dir() / f".upload-{timezone.now():%Y%m%d%H%M%S%f}"
-    with open(tmp, "wb") as out:
-        if isinstance(file, (str, Path)):
-            src = open(file, "rb")
-        else:
-            src = file
-            if hasattr(src, "seek"):
-                src.seek(0)
-        try:
-            chunks = src.chunks() if hasattr(src, "chunks") else iter(lambda: src.read(1 << 20), b"")
-            size = 0
-            for chunk in chunks:
-                digest.update(chunk)
-                out.write(chunk)
-                size += len(chunk)
-        finally:
+    tmp = import_dir() / f".upload-{timezone.now():%Y%m%d%H%M%S%f}-{os.getpid()}"
+    try:
+        with open(tmp, "wb") as out:
             if isinstance(file, (str, Path)):
-                src.close()
-    sha = digest.hexdigest()
-    final = import_dir() / f"{sha[:16]}-{Path(name).name}"
-    shutil.move(tmp, final)
+                src = open(file, "rb")
+            else:
+                src = file
+                if hasattr(src, "seek"):
+                    src.seek(0)
+            try:
+                chunks = src.chunks() if hasattr(src, "chunks") else iter(lambda: src.read(1 << 20), b"")
+                size = 0
+                for chunk in chunks:
+                    digest.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+            finally:
+                if isinstance(file, (str, Path)):
+                    src.close()
+        sha = digest.hexdigest()
+        final = import_dir() / f"{sha[:16]}-{Path(name).name}"
+        shutil.move(tmp, final)
+    except BaseException:  # a broken-off upload (disk full, client gone) leaves no partial copy behind
+        tmp.unlink(missing_ok=True)
+        raise
     return ImportBatch.objects.create(
         file_name=name, file_path=str(final), sha256=sha, size_bytes=size,
         uploaded_by=user if getattr(user, "pk", None) else None, username=getattr(user, "username", "") or "",
@@ -238,6 +243,8 @@ def validate(batch: ImportBatch) -> ImportBatch:
         ok, batch.message = False, same_content_message(batch)
     if batch.status in (BatchStatus.UPLOADED, BatchStatus.VALIDATED):
         batch.status = BatchStatus.VALIDATED if ok else BatchStatus.FAILED
+    if batch.status == BatchStatus.FAILED or batch.dry_run:
+        batch.ended_at = batch.validated_at  # nothing more can happen to it: the retention period starts
     batch.save()
     return batch
 
@@ -346,7 +353,7 @@ def _apply(batch: ImportBatch, user, *, dry_run: bool, claimed: bool) -> ImportB
                 raise _Rollback
             _counts(batch, result)
             batch.status = BatchStatus.APPLIED
-            batch.applied_at = timezone.now()
+            batch.applied_at = batch.ended_at = timezone.now()
             batch.rows_done = parsed.rows_total
             _record_errors(batch, parsed)
             batch.message = _summary(batch)
@@ -356,7 +363,8 @@ def _apply(batch: ImportBatch, user, *, dry_run: bool, claimed: bool) -> ImportB
     except _Rollback:
         pass
     except IntegrityError as exc:
-        ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.FAILED, message=f"导入失败：{exc}")
+        ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.FAILED, message=f"导入失败：{exc}",
+                                                       ended_at=timezone.now())
         raise ImportRefused(f"批次 {batch.pk} 导入失败（数据库约束）：{exc}") from exc
     except Exception:
         ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.APPLYING).update(status=BatchStatus.VALIDATED)
@@ -368,6 +376,7 @@ def _apply(batch: ImportBatch, user, *, dry_run: bool, claimed: bool) -> ImportB
         if failed and not dry_run:
             batch.status = BatchStatus.FAILED
             batch.message = f"发现 {len(parsed.issues)} 处错误，未导入任何数据"
+        batch.ended_at = timezone.now()
         batch.save()
     if batch.status == BatchStatus.APPLIED and result is not None and (
             result.households.new + result.members.new >= ANALYZE_AFTER_ROWS):

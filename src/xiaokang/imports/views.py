@@ -193,7 +193,7 @@ class BatchDetailView(UploadRoleMixin, TemplateView):
                        file_missing=batch.status == BatchStatus.UPLOADED and not running and not file_present,
                        job_running=running, job_label=JOB_LABELS.get(batch.job_phase, batch.job_phase),
                        job_elapsed=elapsed, refresh_seconds=REFRESH_SECONDS if running else None,
-                       statuses=BatchStatus)
+                       statuses=BatchStatus, files_kept_until=retention.files_kept_until(batch))
         return context
 
     def get(self, request, *args, **kwargs):
