@@ -1,4 +1,5 @@
-"""Shared test settings: plain static storage (no collectstatic manifest needed in tests), an empty cache."""
+"""Shared test settings: plain static storage (no collectstatic manifest needed in tests), an empty cache,
+the default language after each test."""
 
 import pytest
 
@@ -27,6 +28,17 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after():
+    """A request with the English cookie leaves English active in the test thread (LocaleMiddleware
+    activates it and nothing deactivates it): back to the default after every test, so that the next one
+    (a management command, a message it compares) runs in Chinese whatever ran before it."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(scope="session")

@@ -32,14 +32,6 @@ def _import_dir(settings, tmp_path):
     settings.XIAOKANG_IMPORT_DIR = tmp_path / "uploads"
 
 
-@pytest.fixture(autouse=True)
-def _default_language_after():
-    """A request with the English cookie leaves English active in the thread (LocaleMiddleware): back to the
-    default afterwards, so that later tests (management commands) run in Chinese."""
-    yield
-    translation.deactivate()
-
-
 @pytest.fixture
 def data(db):
     return sample.build()
@@ -101,6 +93,18 @@ def test_household_page_in_english_shows_english_code_labels(data):
     assert "Healthy" in html and "Ordinary labour" in html
     zh = _client(user, "zh-hans").get(reverse("household_detail", args=[data.h1.pk])).content.decode()
     assert "因病" in zh and "Illness" not in zh
+
+
+def test_punctuation_follows_the_language(data):
+    """Full-width punctuation around labels (管辖区域：, 残疾（二级）) is Chinese; English pages use ASCII."""
+    m = data.h1.members.order_by("pk").first()
+    Member.objects.filter(pk=m.pk).update(health_status="4", disability_grade="2")
+    user = sample.make_user("yl", area=data.yl)
+    en = _client(user).get(reverse("household_detail", args=[data.h1.pk])).content.decode()
+    assert "Jurisdiction: <strong>" in en and "：<strong>" not in en
+    assert "<td>Disabled (Grade 2)</td>" in en
+    zh = _client(user, "zh-hans").get(reverse("household_detail", args=[data.h1.pk])).content.decode()
+    assert "管辖区域：<strong>" in zh and "<td>残疾（二级）</td>" in zh
 
 
 def test_household_list_filters_in_english(data):

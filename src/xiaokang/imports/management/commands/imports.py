@@ -51,9 +51,9 @@ class Command(BaseCommand):
             line = _("已删除 %(batches)s 个批次的 %(files)s 个文件，共 %(bytes)s 字节"
                      "（保存期限 %(days)s 天：%(cutoff)s 之前结束的批次）") % values
         if result.stray_files:
-            line += _("；另%(verb)s %(n)s 个中断上传留下的临时文件，共 %(bytes)s 字节") % {
-                "verb": _("将删除") if dry_run else _("删除"), "n": result.stray_files,
-                "bytes": f"{result.stray_bytes:,}"}
+            stray = {"n": result.stray_files, "bytes": f"{result.stray_bytes:,}"}
+            line += (_("；另将删除 %(n)s 个中断上传留下的临时文件，共 %(bytes)s 字节") if dry_run
+                     else _("；另删除 %(n)s 个中断上传留下的临时文件，共 %(bytes)s 字节")) % stray
         self.stdout.write(line)
 
 
