@@ -2,6 +2,7 @@
 error workbook, double apply refused, members missing from the file reported, the CLI and the template."""
 
 import datetime as dt
+import getpass
 import io
 from decimal import Decimal
 
@@ -67,7 +68,7 @@ def test_a_changed_row_updates_with_history(user, tmp_path):
     assert Income.objects.get(household=h, year=2019).wage == Decimal("15000.00")
     for model, obj_filter in ((Household, {"id": h.id}), (Member, {"id_number": ID_B}), (Income, {"household_id": h.id})):
         last = model.history.filter(**obj_filter).order_by("-history_id").first()
-        assert (last.history_type, last.channel, last.history_user_id) == ("~", "import", user.id)
+        assert (last.history_type, last.channel, last.history_user_id, last.os_user) == ("~", "import", user.id, "")
         assert last.history_change_reason == f"导入批次 {batch.pk}：b.csv"
     assert Member.history.filter(id_number=ID_A).count() == 1  # unchanged member: no new history row
     assert Household.history.filter(household_number="YL02").count() == 1
@@ -170,6 +171,19 @@ def test_cli_dry_run_and_area(areas, tmp_path):
     assert Household.objects.count() == 0
     with pytest.raises(CommandError, match="文件不存在"):
         call_command("import", str(tmp_path / "none.csv"))
+
+
+def test_cli_import_without_a_user_names_the_system_account(areas, tmp_path):
+    """Without ``--user`` the batch and every history row it writes name the operating-system login."""
+    call_command("import", str(write_csv(tmp_path / "a.csv", base_rows())), "--area", "430225",
+                 stdout=io.StringIO())
+    batch = ImportBatch.objects.get()
+    login = getpass.getuser()
+    assert (batch.status, batch.uploaded_by, batch.username) == ("applied", None, f"命令行:{login}")
+    for model in (Household, Member, Income):
+        rows = model.history.all()
+        assert rows.count() == {Household: 2, Member: 3, Income: 2}[model]
+        assert set(rows.values_list("channel", "history_user", "os_user")) == {("import", None, login)}
 
 
 def test_template_round_trip(areas, tmp_path):

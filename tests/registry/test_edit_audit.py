@@ -1,6 +1,7 @@
 """Conflict-safe household edits (version), the audit trail (django-simple-history + channel) and the logged
 display of full ID numbers."""
 
+import getpass
 from types import SimpleNamespace
 
 import pytest
@@ -143,7 +144,10 @@ def test_history_who_when_channel_old_new(data, yanling_user):
     m = Member.objects.get(name="李四")
     m.health_status = "3"
     m.save()
-    assert Member.history.filter(id=m.pk).latest("history_date").channel == "command"
+    row = Member.history.filter(id=m.pk).latest("history_date")
+    # no application user on the command line: the operating-system login that ran it is recorded instead
+    assert (row.channel, row.history_user_id, row.os_user) == ("command", None, getpass.getuser())
+    assert last.os_user == ""  # a web change names its user, not the server's account
     with audit_channel("import"):
         inc = data.h2.incomes.get(year=2020)
         inc.wage = 7000
@@ -159,6 +163,8 @@ def test_history_who_when_channel_old_new(data, yanling_user):
     assert ("联系电话", "—", "138****0001") in fields
     assert ("工资性收入（含公益性岗位）", "6000.00", "7000.00") in fields or any(f[0].startswith("工资") for f in fields)
     assert any(e["channel"] == "导入" for e in response.context["history"])
+    member_rows = [e for e in response.context["history"] if e["object"] == "成员 李四" and e["changes"]]
+    assert member_rows[0]["user"] == f"{getpass.getuser()}（系统账号）"
 
 
 def test_admin_edit_is_recorded_with_admin_channel(data):

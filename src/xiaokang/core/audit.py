@@ -6,7 +6,9 @@ or delete through the ORM writes a historical row with the full record, the user
 *channel* (``web``, ``admin``, ``import``, ``api``, ``command``) as a column of every historical table
 (abstract base ``AuditChannelBase``): ``AuditChannelMiddleware`` sets it per request, ``audit_channel()``
 sets it around other code (imports, commands), and ``instance._audit_channel`` overrides it for one
-save. Outside a request and without ``audit_channel()`` the channel is ``command``.
+save. Outside a request and without ``audit_channel()`` the channel is ``command``. A change of the command
+or import channel made without an application user (a command run without ``--user``) records the
+operating-system login that ran it (``os_user``, 系统账号), so that every change names someone.
 
 Bulk writes that bypass ``save()`` write their history rows themselves, set-based (``history_select``:
 the import's merge, the demo loader's creation rows); the demo's raw deletes write none. Historical rows are never exposed for change or deletion in the application.
@@ -67,10 +69,29 @@ class AuditChannelMiddleware:
             return self.get_response(request)
 
 
+def os_login() -> str:
+    """The operating-system login name of this process (操作系统账号: who ran a command), or its user id
+    when it has no name (a container); "" when neither can be found."""
+    import getpass
+    import os
+
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name
+        return str(os.getuid()) if hasattr(os, "getuid") else ""
+
+
+# Channels through which a change without an application user comes from a command run on the server.
+SERVER_CHANNELS = frozenset({Channel.COMMAND, Channel.IMPORT})
+
+
 class AuditChannelBase(models.Model):
-    """Abstract base of the historical models: the channel column."""
+    """Abstract base of the historical models: the channel column, and the operating-system login of a
+    change made on the server's command line without an application user (``os_user``)."""
 
     channel = models.CharField(_("操作渠道"), max_length=10, choices=Channel.choices, blank=True)
+    os_user = models.CharField(_("系统账号"), max_length=64, blank=True,
+                               help_text=_("没有应用用户的命令行操作：运行命令的操作系统账号"))
 
     class Meta:
         abstract = True
@@ -80,6 +101,9 @@ class AuditChannelBase(models.Model):
 def _set_channel(sender, instance, history_instance, **kwargs):
     if hasattr(history_instance, "channel") and not history_instance.channel:
         history_instance.channel = getattr(instance, "_audit_channel", None) or current_channel()
+    if (hasattr(history_instance, "os_user") and history_instance.history_user_id is None
+            and history_instance.channel in SERVER_CHANNELS):
+        history_instance.os_user = os_login()[:64]
 
 
 def history_select(model, src: str, history_type: str, reason: str, user_id, now, channel: str):
@@ -87,7 +111,8 @@ def history_select(model, src: str, history_type: str, reason: str, user_id, now
     ``model`` read from the SQL alias ``src`` (its table, or a staging table of the same columns), for an
     ``INSERT INTO <history table> (columns) SELECT expressions FROM … src``: the record's values, the time
     ``now``, ``history_type`` (+ new, ~ changed, - deleted), the change reason, the user id (or None) and
-    the ``channel`` (``Channel``). Raises ValueError for an unknown channel."""
+    the ``channel`` (``Channel``) and, without a user on the command or import channel, the operating-system
+    login (``os_user``). Raises ValueError for an unknown channel."""
     from django.db import connection
 
     if channel not in Channel.values:
@@ -115,6 +140,9 @@ def history_select(model, src: str, history_type: str, reason: str, user_id, now
             params.append(user_id)
         elif f.name == "channel":
             sql.append(f"'{channel}'")
+        elif f.name == "os_user":
+            sql.append("%s")
+            params.append(os_login()[: f.max_length] if user_id is None and channel in SERVER_CHANNELS else "")
         else:
             sql.append("%s")
             params.append(f.get_db_prep_save(f.get_default(), connection))

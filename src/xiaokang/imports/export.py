@@ -31,7 +31,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -42,6 +41,7 @@ from pathlib import Path
 from django.db.models import Max
 
 from xiaokang.accounts.models import Role, can_view_full_id
+from xiaokang.core.audit import os_login
 from xiaokang.core.scoping import area_prefix
 from xiaokang.registry import codes
 from xiaokang.registry.idnumber import mask_id_number
@@ -317,20 +317,11 @@ class ExportResult:
 def log_export(*, user, area_code: str, filters: dict, rows: int, full_ids: bool, channel: str) -> ExportLog:
     """Write one ``ExportLog`` row (who, when, filters, row count, full or masked, channel)."""
     username = user.get_username() if user is not None and user.is_authenticated else (
-        f"命令行:{_os_user()}" if channel == "command" else "")
+        f"命令行:{os_login()}" if channel == "command" else "")
     return ExportLog.objects.create(
         user=user if user is not None and user.is_authenticated else None, username=username[:150],
         area_code=area_code or "", filters=filters, rows=rows, full_ids=full_ids, channel=channel,
     )
-
-
-def _os_user() -> str:
-    try:
-        import getpass
-
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no login name (containers)
-        return str(os.getuid()) if hasattr(os, "getuid") else "?"
 
 
 @dataclass

@@ -30,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from xiaokang.core.audit import os_login
 from xiaokang.core.cache import REGISTRY, bump
 from xiaokang.core.db import analyze
 from xiaokang.core.scoping import LEVEL_PREFIX_LENGTH
@@ -105,7 +106,8 @@ def stage(file, user, partial: bool = False, *, file_name: str | None = None, ar
         raise
     return ImportBatch.objects.create(
         file_name=name, file_path=str(final), sha256=sha, size_bytes=size,
-        uploaded_by=user if getattr(user, "pk", None) else None, username=getattr(user, "username", "") or "",
+        uploaded_by=user if getattr(user, "pk", None) else None,
+        username=getattr(user, "username", "") or (f"命令行:{os_login()}"[:150] if channel == "command" else ""),
         area_code=area_code or "", channel=channel, partial=partial, reimport=reimport, dry_run=dry_run,
     )
 

@@ -219,7 +219,7 @@ class HouseholdDetailView(PersonDataMixin, TemplateView):
 
 
 HISTORY_SKIP = {"history_id", "history_date", "history_change_reason", "history_type", "history_user",
-                "channel", "updated_at", "created_at", "version"}
+                "channel", "os_user", "updated_at", "created_at", "version"}
 HISTORY_TYPES = {"+": gettext_lazy("新建"), "~": gettext_lazy("修改"), "-": gettext_lazy("删除")}
 HISTORY_LIMIT = 200
 
@@ -263,7 +263,7 @@ def household_history(household, limit=HISTORY_LIMIT, mask_personal=False):
         qs = hist._default_manager.filter(**lookup)
         names = [f.attname for f in fields]
         records = list(qs.order_by("id", "history_date", "history_id").values(
-            *names, "history_id", "history_date", "history_type", "channel", "history_user__username"))
+            *names, "history_id", "history_date", "history_type", "channel", "os_user", "history_user__username"))
         previous = {}
         for rec in records:
             old = previous.get(rec["id"])
@@ -277,7 +277,8 @@ def household_history(household, limit=HISTORY_LIMIT, mask_personal=False):
                 continue  # saved without a visible change
             channel = rec["channel"]
             entries.append({
-                "date": rec["history_date"], "user": rec["history_user__username"] or "—",
+                "date": rec["history_date"], "user": rec["history_user__username"] or (
+                    _("%(login)s（系统账号）") % {"login": rec["os_user"]} if rec["os_user"] else "—"),
                 "channel": Channel(channel).label if channel in Channel.values else (channel or "—"),
                 "type": HISTORY_TYPES.get(rec["history_type"], rec["history_type"]), "object": label(rec),
                 "changes": changes, "order": rec["history_id"],
