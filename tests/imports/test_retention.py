@@ -349,3 +349,16 @@ def test_purge_removes_temporary_files_of_uploads_broken_off_a_day_ago(areas, se
     assert old.exists()
     assert purge().endswith("；另删除 1 个中断上传留下的临时文件，共 11 字节\n")
     assert stored(settings) == [fresh.name]
+
+
+def test_purge_removes_the_upload_of_a_dry_run_broken_off_long_ago(areas, tmp_path):
+    """A command-line dry run killed while validating stays 已上传 with its stored copy; nothing can resume it
+    (a dry run is never applied), so it counts as ended when it was uploaded."""
+    batch = services.stage(write_csv(tmp_path / "a.csv", base_rows()), None, area_code="430225",
+                           channel="command", dry_run=True)
+    assert batch.status == "uploaded"
+    assert purge().startswith("已删除 0 个批次的 0 个文件")  # uploaded just now: it may still be running
+    ImportBatch.objects.filter(pk=batch.pk).update(created_at=timezone.now() - 91 * DAY)
+    age(batch.file_path, 91)
+    assert purge().startswith(f"已删除 1 个批次的 1 个文件，共 {batch.size_bytes:,} 字节")
+    assert not Path(batch.file_path).exists()

@@ -10,8 +10,8 @@ They hold full ID and phone numbers (personal information under the PIPL), so th
     files_present(batch) -> bool           # whether the stored upload of ``batch`` is still on disk
     files_kept_until(batch) -> datetime | None   # when an ended batch's files fall due
 
-A batch has ended when it was applied, failed, or is a dry run that finished (validated or failed); its end
-is ``ended_at`` (recorded when it ended; for rows older than that field: applied, else validated, else
+A batch has ended when it was applied, failed, or is a dry run that finished (validated or failed) or was
+broken off (still uploaded: a dry run is never resumed); its end is ``ended_at`` (recorded when it ended; for rows older than that field: applied, else validated, else
 uploaded). Batches still uploaded,
 validated (not a dry run) or applying, and batches with a job running, are never touched. The purge clears
 the paths on the batch row and sets ``files_removed_at``; the row itself (counts, errors) stays.
@@ -36,8 +36,10 @@ from .models import BatchStatus, ImportBatch
 
 DEFAULT_DAYS = 90
 
-# Batches whose files may go: applied or failed, or a dry run that has finished (never applied).
-ENDED = Q(status__in=[BatchStatus.APPLIED, BatchStatus.FAILED]) | Q(dry_run=True, status=BatchStatus.VALIDATED)
+# Batches whose files may go: applied or failed, or a dry run that has finished (never applied) — or that
+# was broken off while validating (still "uploaded": a command-line dry run killed; nothing can resume it).
+ENDED = (Q(status__in=[BatchStatus.APPLIED, BatchStatus.FAILED])
+         | Q(dry_run=True, status__in=[BatchStatus.VALIDATED, BatchStatus.UPLOADED]))
 
 
 def retention_days() -> int:
