@@ -25,6 +25,7 @@ ROUTES = {
     "set_language": (PUBLIC, "language switch (django.conf.urls.i18n), no data"),
     "login": (PUBLIC, "login form; throttled by django-axes (tests/test_login_throttling.py)"),
     "logout": (PUBLIC, "ends the session, no data"),
+    "healthz": (PUBLIC, "health check: database and cache ok or not, no data; tests/core/test_healthz.py"),
     "dashboard": (SCOPED, "ScopedViewMixin, drill-down through scoped(Area); tests/dashboards/test_dashboard.py, "
                           "?area= outside the jurisdiction -> 404 here"),
     "household_list": (SCOPED, "ScopedViewMixin.scoped(Household); tests/registry/test_views_households.py"),

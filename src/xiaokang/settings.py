@@ -7,6 +7,7 @@ Environment variables:
     DEBUG          "1"/"true" to enable debug mode (default off)
     ALLOWED_HOSTS  comma-separated host names (default "127.0.0.1,localhost")
     XIAOKANG_IMPORT_RETENTION_DAYS  days the stored import files are kept after their batch ended (default 90)
+    XIAOKANG_CACHE_URL  Redis URL for the shared cache and sessions (default: files under XIAOKANG_HOME/cache)
 """
 
 import os
@@ -14,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 # The folder of the embedded database, caches, collected static files and import files. Default: ``var/``
@@ -112,16 +114,32 @@ TEMPLATES = [
     },
 ]
 
-# Cached summaries (dashboard figures, list counts; xiaokang.core.cache), shared by the server's processes:
-# files under XIAOKANG_HOME/cache, so no cache server is needed on an intranet machine.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": str(HOME / "cache"),
-        "TIMEOUT": 600,
-        "OPTIONS": {"MAX_ENTRIES": 20000},
+# Cached summaries (dashboard figures, list counts, rendered list pages; xiaokang.core.cache) and the
+# sessions, shared by the server's processes: files under XIAOKANG_HOME/cache by default, so no cache server
+# is needed on an intranet machine; XIAOKANG_CACHE_URL=redis://host:6379/N puts them in Redis instead
+# (Django's RedisCache; an atomic "add" for the compute-once lock, no file-system work per request).
+CACHE_URL = os.environ.get("XIAOKANG_CACHE_URL", "").strip()
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            f"XIAOKANG_CACHE_URL must be a Redis URL (redis://host:port/db, rediss://… or unix://…), got {CACHE_URL!r}")
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "TIMEOUT": 600,
+            "KEY_PREFIX": "xiaokang",
+        }
     }
-}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(HOME / "cache"),
+            "TIMEOUT": 600,
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
+    }
 
 DATABASES = {
     "default": dj_database_url.config(
