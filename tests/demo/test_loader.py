@@ -119,3 +119,15 @@ def test_demo_records_have_their_creation_in_the_history():
     changed = [e for e in household_history(h) if str(e["object"]) == "户信息" and str(e["type"]) == "修改"]
     assert [(c["field"], c["old"], c["new"]) for c in changed[0]["changes"]] == [
         ("联系电话", old_phone or "—", "13900000000")]
+
+
+def test_the_load_refreshes_the_planner_statistics_of_the_history_tables_too(monkeypatch):
+    """Without statistics a bulk-filled history table is planned for thousands of rows per household (on
+    PostgreSQL a parallel scan behind every household page): the load analyzes it with the registry tables."""
+    import xiaokang.core.db as db
+
+    analyzed = []
+    monkeypatch.setattr(db, "analyze", lambda *tables: analyzed.extend(tables))
+    L.load_demo(counties=[SHIFENG])
+    assert analyzed == ["registry_household", "registry_member", "registry_income", "registry_historicalhousehold",
+                        "registry_historicalmember", "registry_historicalincome"]

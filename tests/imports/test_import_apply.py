@@ -263,3 +263,18 @@ def test_same_content_applied_in_a_holding_or_held_area_is_refused(user, areas, 
     assert services.apply(wide, None).status == "applied"
     again = services.validate(services.stage(other, user, partial=True))
     assert "已在本区域导入过" in services.refusal(again)
+
+
+def test_a_large_import_refreshes_the_planner_statistics_with_the_history_tables(user, tmp_path, monkeypatch):
+    analyzed = []
+    monkeypatch.setattr(services, "analyze", lambda *tables: analyzed.extend(tables))
+    monkeypatch.setattr(services, "ANALYZE_AFTER_ROWS", 5)  # 2 households + 3 members
+    run(write_csv(tmp_path / "a.csv", base_rows()), user)
+    assert analyzed == ["registry_household", "registry_member", "registry_income", "registry_historicalhousehold",
+                        "registry_historicalmember", "registry_historicalincome"]
+    analyzed.clear()
+    monkeypatch.setattr(services, "ANALYZE_AFTER_ROWS", 6)
+    rows = base_rows()
+    rows[0][8] = rows[1][8] = "15000"  # a change: 0 new rows, below any threshold
+    run(write_csv(tmp_path / "b.csv", rows), user)
+    assert analyzed == []

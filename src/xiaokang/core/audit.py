@@ -106,6 +106,12 @@ def _set_channel(sender, instance, history_instance, **kwargs):
         history_instance.os_user = os_login()[:64]
 
 
+def history_tables(*models) -> list[str]:
+    """The tables of the historical models of ``models`` (django-simple-history), e.g. for ``ANALYZE`` after a
+    bulk write of history rows."""
+    return [model.history.model._meta.db_table for model in models]
+
+
 def history_select(model, src: str, history_type: str, reason: str, user_id, now, channel: str):
     """(columns, SQL expressions, parameters) that make the django-simple-history row of each record of
     ``model`` read from the SQL alias ``src`` (its table, or a staging table of the same columns), for an

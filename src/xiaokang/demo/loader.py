@@ -249,7 +249,11 @@ def load_demo(seed: int = G.DEFAULT_SEED, scale: int = 1, counties=None, progres
         result.seconds["history"] = (dt.datetime.now() - t2).total_seconds()
     from xiaokang.core.db import analyze
 
-    analyze("registry_household", "registry_member", "registry_income")  # fresh statistics for the planner
+    # fresh statistics for the planner, the history tables included (without them a household page's
+    # history query is planned for thousands of rows: a parallel scan per page view)
+    from xiaokang.core.audit import history_tables
+
+    analyze("registry_household", "registry_member", "registry_income", *history_tables(Household, Member, Income))
     result.seconds["total"] = (dt.datetime.now() - t0).total_seconds()
     return result
 

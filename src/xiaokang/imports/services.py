@@ -30,11 +30,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from xiaokang.core.audit import os_login
+from xiaokang.core.audit import history_tables, os_login
 from xiaokang.core.cache import REGISTRY, bump
 from xiaokang.core.db import analyze
 from xiaokang.core.scoping import LEVEL_PREFIX_LENGTH
-from xiaokang.registry.models import Household
+from xiaokang.registry.models import Household, Income, Member
 
 from . import apply as A
 from . import layout as L
@@ -383,7 +383,9 @@ def _apply(batch: ImportBatch, user, *, dry_run: bool, claimed: bool) -> ImportB
     if batch.status == BatchStatus.APPLIED and result is not None and (
             result.households.new + result.members.new >= ANALYZE_AFTER_ROWS):
         with timing.step("analyze"):
-            analyze("registry_household", "registry_member", "registry_income")  # fresh planner statistics
+            # fresh planner statistics, the history tables' too (a household page reads its history)
+            analyze("registry_household", "registry_member", "registry_income",
+                    *history_tables(Household, Member, Income))
     if batch.status == BatchStatus.APPLIED:
         _forget()  # the parsed file is not needed any more
     batch.result = result
