@@ -37,6 +37,19 @@ def test_healthz_needs_no_login_and_says_ok():
     assert response["Cache-Control"] == "no-store"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_probes_do_not_read_each_others_value():
+    """Probes at the same moment (a load balancer polling several servers) each store and read their own key:
+    one shared key made half of them fail under load (another probe's value read back)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def probe(_):
+        return Client().get("/healthz/").status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(probe, range(200))) == {200}
+
+
 @pytest.mark.django_db
 def test_healthz_is_503_naming_the_part_that_failed(settings):
     settings.CACHES = redis_cache("redis://127.0.0.1:1/0")  # nothing listens on port 1

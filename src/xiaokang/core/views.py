@@ -129,9 +129,11 @@ def healthz(request):
     except Exception as exc:  # noqa: BLE001 - reported, not raised
         parts["database"] = f"error: {type(exc).__name__}"
     try:
-        key, token = "xk:healthz", uuid.uuid4().hex
+        token = uuid.uuid4().hex
+        key = f"xk:healthz:{token}"  # one key per probe: concurrent probes do not read each other's value
         cache.set(key, token, 30)
         parts["cache"] = "ok" if cache.get(key) == token else "error: value not returned"
+        cache.delete(key)
     except Exception as exc:  # noqa: BLE001
         parts["cache"] = f"error: {type(exc).__name__}"
     ok = all(v == "ok" for v in parts.values())
