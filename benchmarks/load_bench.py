@@ -138,6 +138,14 @@ def run_client(host, port, ids, window, results, lock, seed, kinds, barrier):
         results.extend(local)
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds (user + system) this process has used: the load client's own share of the machine."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def pct(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else float("nan")
@@ -201,8 +209,10 @@ def main() -> None:
             return window[0]
 
         clients(10, args.warmup, [], 1000)
+        cpu0 = _cpu_seconds()
         t0 = clients(args.clients, args.seconds, results, 1)
         wall = time.perf_counter() - t0
+        client_cpu = _cpu_seconds() - cpu0
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -217,6 +227,8 @@ def main() -> None:
         print(f"{kind or 'all':<16} {len(rows):>9,} {pct(lat, 50):>8.0f} {pct(lat, 95):>8.0f} "
               f"{max(lat) if lat else 0:>8.0f} {errors:>7}")
     print(f"throughput: {len(results) / wall:,.1f} requests/s; mean {statistics.mean(r[1] for r in results):.0f} ms")
+    print(f"the load client itself used {client_cpu:.1f} CPU seconds in {wall:.0f} s "
+          f"({client_cpu / wall / (os.cpu_count() or 1) * 100:.0f} % of the machine's CPUs, taken from the server)")
     bad = collections.Counter(r[2] for r in results if r[2] != 200)
     if bad:
         print("errors by status (0 = failed connection):", dict(sorted(bad.items())))
