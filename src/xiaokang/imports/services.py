@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -79,9 +80,10 @@ def stage(file, user, partial: bool = False, *, file_name: str | None = None, ar
             raise PermissionError("您的账号没有管辖区域，不能导入")
     name = file_name or Path(getattr(file, "name", None) or str(file)).name
     digest = hashlib.sha256()
-    tmp = import_dir() / f".upload-{timezone.now():%Y%m%d%H%M%S%f}-{os.getpid()}"
+    fd, tmp_name = tempfile.mkstemp(prefix=".upload-", dir=import_dir())  # a unique name, even across threads
+    tmp = Path(tmp_name)
     try:
-        with open(tmp, "wb") as out:
+        with os.fdopen(fd, "wb") as out:
             if isinstance(file, (str, Path)):
                 src = open(file, "rb")
             else:
