@@ -33,6 +33,20 @@ def _env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_int(name: str, default: int, minimum: int) -> int:
+    """A whole-number setting from the environment; ImproperlyConfigured (naming it) when not one or too small."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number (at least {minimum}), got {value!r}") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {number}")
+    return number
+
+
 DEBUG = _env_bool("DEBUG", False)
 # Without SECRET_KEY a development key is used so that a fresh machine works;
 # `manage.py check --deploy` reports it, and production must set SECRET_KEY.
@@ -193,12 +207,12 @@ WHITENOISE_USE_FINDERS = True
 # Import files (uploads and error workbooks under XIAOKANG_IMPORT_DIR, default XIAOKANG_HOME/imports) hold full
 # ID and phone numbers: `xiaokang imports purge` removes those of batches that ended (applied, failed, dry
 # run) more than this many days ago (xiaokang.imports.retention; at least 1).
-XIAOKANG_IMPORT_RETENTION_DAYS = int(os.environ.get("XIAOKANG_IMPORT_RETENTION_DAYS", "90"))
+XIAOKANG_IMPORT_RETENTION_DAYS = _env_int("XIAOKANG_IMPORT_RETENTION_DAYS", 90, 1)
 
 SESSION_COOKIE_AGE = 8 * 3600
 # Signed out after this long without a request (xiaokang.accounts.middleware); the last-request time is
 # written to the session at most once a minute.
-SESSION_IDLE_SECONDS = int(os.environ.get("XIAOKANG_SESSION_IDLE_MINUTES", "30")) * 60
+SESSION_IDLE_SECONDS = _env_int("XIAOKANG_SESSION_IDLE_MINUTES", 30, 1) * 60
 SESSION_IDLE_WRITE_SECONDS = 60
 CSRF_FAILURE_VIEW = "xiaokang.core.views.csrf_failure"  # JSON on the API, the Chinese 403 page elsewhere
 # Sessions are read from the shared cache (CACHES above) and written through to the database: one query
@@ -242,12 +256,17 @@ LOGGING = {
                           "filters": ["mask_personal"]},
         "mail_admins": {"level": "ERROR", "class": "django.utils.log.AdminEmailHandler",
                         "filters": ["require_debug_false", "mask_personal"]},
+        # Errors (a 500 answer's traceback) on standard error in production too — the server's log — not
+        # only to the administrators' mail, which an intranet server usually cannot send.
+        "error_console": {"level": "ERROR", "class": "logging.StreamHandler",
+                          "filters": ["require_debug_false", "mask_personal"]},
     },
     "loggers": {
-        "django": {"handlers": ["django_console", "mail_admins"], "level": "INFO"},
+        "django": {"handlers": ["django_console", "error_console", "mail_admins"], "level": "INFO"},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         # 403/404 answers are expected (scoping, roles) and are in the access log: no traceback per refusal.
-        "django.request": {"handlers": ["django_console", "mail_admins"], "level": "ERROR", "propagate": False},
+        "django.request": {"handlers": ["django_console", "error_console", "mail_admins"], "level": "ERROR",
+                           "propagate": False},
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }

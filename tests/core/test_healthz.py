@@ -92,3 +92,29 @@ def test_cache_url_setting():
     out = _settings(XIAOKANG_CACHE_URL="memcached://127.0.0.1:11211")
     assert out.returncode != 0
     assert "XIAOKANG_CACHE_URL must be a Redis URL" in out.stderr and "memcached://" in out.stderr
+
+
+def test_a_server_error_is_logged_on_standard_error_in_production(tmp_path):
+    """DEBUG off: a 500 answer's traceback goes to standard error (the server's log), not only to the
+    administrators' mail (a fresh-user trial saw a login fail with 500 and nothing in the log). The 500 here:
+    a session looked up in an empty database (no tables)."""
+    code = ("import django; django.setup()\n"
+            "from django.test import Client\n"
+            "c = Client(raise_request_exception=False)\n"
+            "c.cookies['sessionid'] = 'a' * 32\n"
+            "print(c.get('/').status_code)\n")
+    environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEBUG")}
+    environ.update(DJANGO_SETTINGS_MODULE="xiaokang.settings", PYTHONPATH=str(ROOT / "src"), DEBUG="0",
+                   XIAOKANG_HOME=str(tmp_path), ALLOWED_HOSTS="testserver")
+    out = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True)
+    assert out.stdout.strip() == "500", out.stderr
+    assert "Internal Server Error: /\nTraceback (most recent call last):" in out.stderr
+    assert "no such table: django_session" in out.stderr
+
+
+def test_whole_number_settings_are_checked():
+    for name in ("XIAOKANG_IMPORT_RETENTION_DAYS", "XIAOKANG_SESSION_IDLE_MINUTES"):
+        out = _settings(**{name: "abc"})
+        assert out.returncode != 0 and f"{name} must be a whole number (at least 1), got 'abc'" in out.stderr
+        out = _settings(**{name: "0"})
+        assert out.returncode != 0 and f"{name} must be at least 1, got 0" in out.stderr

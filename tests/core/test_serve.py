@@ -21,3 +21,20 @@ def test_serve_settings(monkeypatch):
                     "keepalive": 10, "preload_app": True,
                     # no control socket at the fixed path in the user's home that two servers would share
                     "control_socket_disable": True}
+
+
+def test_serve_refuses_to_start_when_the_shared_cache_is_unreachable(settings, monkeypatch):
+    """A Redis URL nobody answers: every login would be a 500 (the sessions live in the cache), so the
+    server does not start and says why."""
+    import pytest
+    from django.core.management.base import CommandError
+    from gunicorn.app.base import BaseApplication
+
+    started = []
+    monkeypatch.setattr(BaseApplication, "run", lambda self: started.append(1))
+    settings.CACHE_URL = "redis://127.0.0.1:1/0"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0"}}
+    with pytest.raises(CommandError, match=r"共享缓存不可用（redis://127.0.0.1:1/0）：ConnectionError"):
+        call_command("serve", "--no-collectstatic", stdout=io.StringIO())
+    assert started == []

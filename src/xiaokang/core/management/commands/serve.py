@@ -8,7 +8,31 @@ import multiprocessing
 import os
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+
+
+def check_cache() -> None:
+    """Store and read back a value in the shared cache (files, or Redis with ``XIAOKANG_CACHE_URL``). Raises
+    CommandError naming the cache when it cannot: the sessions are kept there, so no one could log in."""
+    import uuid
+
+    from django.conf import settings
+    from django.core.cache import cache
+
+    token = uuid.uuid4().hex
+    key = f"xk:serve-check:{token}"
+    try:
+        cache.set(key, token, 30)
+        ok = cache.get(key) == token
+        cache.delete(key)
+    except Exception as exc:  # noqa: BLE001 - reported as the reason the server does not start
+        ok, reason = False, f"{type(exc).__name__}: {exc}"
+    else:
+        reason = "写入的值未能读回"
+    if not ok:
+        where = getattr(settings, "CACHE_URL", "") or settings.CACHES["default"].get("LOCATION", "")
+        raise CommandError(f"共享缓存不可用（{where}）：{reason}。会话和登录依赖共享缓存，服务器未启动；"
+                           "请检查 XIAOKANG_CACHE_URL 指向的 Redis 是否在运行，或不设置它（使用文件缓存）")
 
 
 class Command(BaseCommand):
@@ -25,6 +49,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         from gunicorn.app.base import BaseApplication
+
+        check_cache()  # sessions and logins need it: refuse to start rather than answer 500 to every login
 
         # Collect first: whitenoise indexes STATIC_ROOT when the application is created.
         if not opts["no_collectstatic"]:
