@@ -71,6 +71,11 @@ def test_a_changed_row_updates_with_history(user, tmp_path):
         assert (last.history_type, last.channel, last.history_user_id, last.os_user) == ("~", "import", user.id, "")
         assert last.history_change_reason == f"导入批次 {batch.pk}：b.csv"
     assert Member.history.filter(id_number=ID_A).count() == 1  # unchanged member: no new history row
+    # the household page names the batch and the file beside each change
+    from xiaokang.registry.views import household_history
+
+    changed = [e for e in household_history(h) if str(e["type"]) == "修改"]
+    assert {e["reason"] for e in changed} == {f"导入批次 {batch.pk}：b.csv"} and len(changed) == 3
     assert Household.history.filter(household_number="YL02").count() == 1
 
 
@@ -278,3 +283,21 @@ def test_a_large_import_refreshes_the_planner_statistics_with_the_history_tables
     rows[0][8] = rows[1][8] = "15000"  # a change: 0 new rows, below any threshold
     run(write_csv(tmp_path / "b.csv", rows), user)
     assert analyzed == []
+
+
+def test_cli_partial_import_of_content_already_applied_says_why(areas, tmp_path):
+    """A partial file with an error, applied once (its valid household): run again, the batch fails for the
+    same content — the command prints that reason and the way round it, not only the file's error."""
+    rows = base_rows()
+    rows[2][2] = "因懒"  # YL02: an unknown cause
+    path = write_csv(tmp_path / "p.csv", rows)
+    with pytest.raises(SystemExit) as exit_:
+        call_command("import", str(path), "--partial", "--area", "430225", stdout=io.StringIO())
+    assert exit_.value.code == 3  # YL01 imported, YL02 left out
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("import", str(path), "--partial", "--area", "430225", stdout=out)
+    assert exit_.value.code == 1
+    text = out.getvalue()
+    assert "状态 失败\n  相同内容的文件（p.csv）已在本区域导入过" in text and "请加 --reimport 参数重新运行" in text
+    assert "错误 1 处（全部未导入）" in text

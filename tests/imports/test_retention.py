@@ -362,3 +362,59 @@ def test_purge_removes_the_upload_of_a_dry_run_broken_off_long_ago(areas, tmp_pa
     age(batch.file_path, 91)
     assert purge().startswith(f"已删除 1 个批次的 1 个文件，共 {batch.size_bytes:,} 字节")
     assert not Path(batch.file_path).exists()
+
+
+def test_a_real_purge_lists_the_batches_it_cleared(batches):
+    b = batches
+    lines = purge().splitlines()
+    assert lines[0].startswith("已删除 3 个批次的 5 个文件")
+    assert [line.split("（")[0].strip() for line in lines[1:]] == [
+        f"批次 #{b['old_applied'].pk} w1001.csv", f"批次 #{b['old_failed'].pk} w1002.csv", f"批次 #{b['old_dry'].pk} dry.csv"]
+    assert "：2 个文件，" in lines[1]  # the upload and the job log
+
+
+def test_the_kept_until_line_only_for_ended_batches_and_names_what_is_kept(batches, user):
+    """A batch waiting to be applied shows no date (the purge never takes it), even with an end time set by
+    hand; a finished dry run, whose upload went at once, keeps only its error workbook — and says so."""
+    b = batches
+    ImportBatch.objects.filter(pk=b["old_validated"].pk).update(ended_at=timezone.now() - 100 * DAY)
+    c = Client()
+    c.force_login(user)
+    page = c.get(reverse("import_batch_detail", args=[b["old_validated"].pk])).content.decode()
+    assert 'id="files-kept-until"' not in page
+    dry = ImportBatch.objects.get(pk=b["old_dry"].pk)
+    page = c.get(reverse("import_batch_detail", args=[dry.pk])).content.decode()
+    until = timezone.localtime(dry.ended_at + 90 * DAY).date()
+    assert f'<dd id="files-kept-until">错误清单保存至 {until:%Y-%m-%d}，' in page
+    assert "试运行结束后上传文件已删除" in page and "上传文件和错误清单保存至" not in page
+
+
+def test_a_broken_off_dry_run_is_not_validated_again_from_the_web(areas, user, tmp_path):
+    batch = services.stage(write_csv(tmp_path / "a.csv", base_rows()), None, area_code="430225",
+                           channel="command", dry_run=True)
+    c = Client()
+    c.force_login(user)
+    page = c.get(reverse("import_batch_detail", args=[batch.pk])).content.decode()
+    assert 'id="revalidate-form"' not in page
+    response = c.post(reverse("import_batch_revalidate", args=[batch.pk]))
+    assert response.status_code == 409 and "试运行批次中断后不能重新校验" in response.content.decode()
+    batch.refresh_from_db()
+    assert (batch.status, batch.job_phase) == ("uploaded", "")
+
+
+def test_rows_and_uploader_as_the_pages_show_them(areas, user, tmp_path):
+    batch = services.stage(write_csv(tmp_path / "a.csv", base_rows()), None, area_code="430225",
+                           channel="command")
+    login = __import__("getpass").getuser()
+    assert batch.username == f"命令行:{login}" and batch.uploader_label == f"{login}（命令行）"
+    assert batch.rows_label == "—"
+    batch.rows_done = 1200  # a validation broken off after 1,200 rows
+    assert batch.rows_label == "已读取 1,200 行（未完成）"
+    batch.job_phase = "validating"
+    assert batch.rows_label == "已读取 1,200 行……"
+    batch = services.validate(ImportBatch.objects.get(pk=batch.pk))
+    assert (batch.rows_total, batch.rows_label) == (3, "3")
+    c = Client()
+    c.force_login(user)
+    page = c.get(reverse("import_batch_detail", args=[batch.pk])).content.decode()
+    assert '<dd id="batch-rows">3</dd>' in page and f"{login}（命令行）" in page

@@ -98,6 +98,30 @@ class ImportBatch(models.Model):
     def __str__(self):
         return f"{self.file_name} ({self.get_status_display()})"
 
+    @property
+    def uploader_label(self) -> str:
+        """Who uploaded it, for the pages: the user name, or for a command-line import without ``--user``
+        the operating-system login (stored as ``命令行:<login>``) as "<login>（命令行）" in the page's language."""
+        if self.username.startswith(COMMAND_LINE_PREFIX):
+            return _("%(login)s（命令行）") % {"login": self.username[len(COMMAND_LINE_PREFIX):]}
+        return self.username or "—"
+
+    @property
+    def rows_label(self) -> str:
+        """The data rows for the pages: the file's rows once read; while a job reads it, the rows read so
+        far; for a validation broken off, the rows it had read."""
+        if self.job_phase:
+            return _("已读取 %(n)s 行……") % {"n": f"{self.rows_done:,}"}
+        if self.rows_total:
+            return f"{self.rows_total:,}"
+        if self.rows_done:
+            return _("已读取 %(n)s 行（未完成）") % {"n": f"{self.rows_done:,}"}
+        return "—"
+
+
+# How a command-line batch without an application user stores its operating-system login in ``username``.
+COMMAND_LINE_PREFIX = "命令行:"
+
 
 class ExportLog(models.Model):
     """One export (导出留痕): who exported what, when; ``full_ids`` when ID numbers were not masked."""

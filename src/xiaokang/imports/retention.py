@@ -8,6 +8,7 @@ They hold full ID and phone numbers (personal information under the PIPL), so th
     purge(days=None, *, dry_run=False, now=None) -> PurgeResult
                                            # remove the files of batches ended more than ``days`` days ago
     files_present(batch) -> bool           # whether the stored upload of ``batch`` is still on disk
+    end_time(batch) -> datetime | None     # when it ended, as the purge counts it (None: not ended)
     files_kept_until(batch) -> datetime | None   # when an ended batch's files fall due
 
 A batch has ended when it was applied, failed, or is a dry run that finished (validated or failed) or was
@@ -53,12 +54,23 @@ def files_present(batch: ImportBatch) -> bool:
     return bool(batch.file_path) and Path(batch.file_path).is_file()
 
 
+def end_time(batch: ImportBatch) -> dt.datetime | None:
+    """When ``batch`` ended, as the purge counts it (``ENDED``; ``ended_at``, else for rows older than that
+    field its apply, validation or upload time); None while it has not ended (it may still be applied)."""
+    ended = batch.status in (BatchStatus.APPLIED, BatchStatus.FAILED) or (
+        batch.dry_run and batch.status in (BatchStatus.VALIDATED, BatchStatus.UPLOADED))
+    if not ended:
+        return None
+    return batch.ended_at or batch.applied_at or batch.validated_at or batch.created_at
+
+
 def files_kept_until(batch: ImportBatch) -> dt.datetime | None:
     """When the stored files of an ended ``batch`` fall due for the purge (its end + the retention period);
     None for a batch not ended yet, or whose files are already gone."""
-    if batch.ended_at is None or batch.files_removed_at or not (batch.file_path or batch.error_report_path):
+    end = end_time(batch)
+    if end is None or batch.files_removed_at or not (batch.file_path or batch.error_report_path):
         return None
-    return batch.ended_at + dt.timedelta(days=retention_days())
+    return end + dt.timedelta(days=retention_days())
 
 
 def _shared(path: str, exclude) -> bool:

@@ -40,7 +40,7 @@ from xiaokang.registry.models import Household, Income, Member
 from . import apply as A
 from . import layout as L
 from . import timing
-from .models import BatchStatus, ImportBatch
+from .models import COMMAND_LINE_PREFIX, BatchStatus, ImportBatch
 from .readers import Issue, read_file
 from .validate import Parsed, parse
 
@@ -109,7 +109,8 @@ def stage(file, user, partial: bool = False, *, file_name: str | None = None, ar
     return ImportBatch.objects.create(
         file_name=name, file_path=str(final), sha256=sha, size_bytes=size,
         uploaded_by=user if getattr(user, "pk", None) else None,
-        username=getattr(user, "username", "") or (f"命令行:{os_login()}"[:150] if channel == "command" else ""),
+        username=getattr(user, "username", "") or (
+            f"{COMMAND_LINE_PREFIX}{os_login()}"[:150] if channel == "command" else ""),
         area_code=area_code or "", channel=channel, partial=partial, reimport=reimport, dry_run=dry_run,
     )
 
@@ -240,7 +241,7 @@ def validate(batch: ImportBatch) -> ImportBatch:
     if not batch.area_code:
         batch.area_code = covering_area(parsed)
     ok = not parsed.issues or (batch.partial and not parsed.fatal)
-    batch.message = "" if ok else f"发现 {len(parsed.issues)} 处错误，未导入任何数据"
+    batch.message = "" if ok else errors_message(batch, len(parsed.issues))
     if ok and not batch.reimport and _same_content_applied(batch):
         # refused now, not when 导入 is pressed: the batch ends (failed, with the reason), so it offers no
         # import button and its stored file falls under the retention purge like any ended batch
@@ -266,6 +267,11 @@ def refusal(batch: ImportBatch, *, dry_run_ok: bool = False) -> str:
     if batch.status == BatchStatus.FAILED:
         return f"批次 {batch.pk}（{batch.file_name}）校验未通过，请修改文件后重新上传"
     return ""
+
+
+def errors_message(batch: ImportBatch, count: int | None = None) -> str:
+    """The message of a batch refused for its errors (``count``, default the batch's error count)."""
+    return f"发现 {batch.error_count if count is None else count} 处错误，未导入任何数据"
 
 
 def same_content_message(batch: ImportBatch) -> str:
@@ -379,7 +385,7 @@ def _apply(batch: ImportBatch, user, *, dry_run: bool, claimed: bool) -> ImportB
             _counts(batch, result)
         if failed and not dry_run:
             batch.status = BatchStatus.FAILED
-            batch.message = f"发现 {len(parsed.issues)} 处错误，未导入任何数据"
+            batch.message = errors_message(batch, len(parsed.issues))
         batch.ended_at = timezone.now()
         batch.save()
     if batch.status == BatchStatus.APPLIED and result is not None and (

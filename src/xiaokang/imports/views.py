@@ -189,7 +189,8 @@ class BatchDetailView(UploadRoleMixin, TemplateView):
         context.update(batch=batch, errors=_shown_errors(batch, self.request.user),
                        more_errors=max(0, batch.error_count - min(len(batch.errors or []), ERRORS_SHOWN)),
                        can_apply=batch.status == BatchStatus.VALIDATED and not batch.dry_run and not running,
-                       can_revalidate=batch.status == BatchStatus.UPLOADED and not running and file_present,
+                       can_revalidate=batch.status == BatchStatus.UPLOADED and not running and file_present
+                       and not batch.dry_run,
                        file_missing=batch.status == BatchStatus.UPLOADED and not running and not file_present,
                        job_running=running, job_label=JOB_LABELS.get(batch.job_phase, batch.job_phase),
                        job_elapsed=elapsed, refresh_seconds=REFRESH_SECONDS if running else None,
@@ -234,6 +235,9 @@ class BatchRevalidateView(BatchDetailView):
         if batch.status != BatchStatus.UPLOADED or batch.job_phase:
             return self.render_to_response(
                 self.get_context_data(batch=batch, refused=_("该批次已校验或正在校验，无需重新校验")), status=409)
+        if batch.dry_run:  # a command-line dry run broken off: nothing resumes it (its file goes with the purge)
+            return self.render_to_response(self.get_context_data(
+                batch=batch, refused=_("试运行批次中断后不能重新校验，请在命令行重新运行试运行")), status=409)
         if not retention.files_present(batch):
             return self.render_to_response(
                 self.get_context_data(batch=batch, refused=_("上传的文件已不存在，不能重新校验，请重新上传")), status=409)

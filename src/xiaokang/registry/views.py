@@ -18,7 +18,7 @@ from xiaokang.accounts.models import Role, can_edit_registry, can_view_full_id
 from xiaokang.core.audit import Channel
 from xiaokang.core.cache import REGISTRY, CachedCountPaginator, cached_html
 from xiaokang.core.logmask import mask_phone
-from xiaokang.core.money import format_yuan
+from xiaokang.core.money import MoneyField, format_yuan
 from xiaokang.core.scoping import scope_key
 from xiaokang.core.views import ScopedViewMixin
 from xiaokang.policy.models import HouseholdAssessment
@@ -225,7 +225,8 @@ HISTORY_LIMIT = 200
 
 
 def _shown(field, value, mask_personal=False):
-    """A historical value for the history table: masked ID numbers, choice labels, 是/否, — for blank."""
+    """A historical value for the history table: masked ID numbers, choice labels, 是/否, amounts in 元 with
+    thousands separators, — for blank."""
     name = field.name
     if name == "id_number":
         return mask_id_number(value) or "—"
@@ -233,6 +234,8 @@ def _shown(field, value, mask_personal=False):
         return mask_phone(value) or "—"
     if field.choices and value not in (None, ""):
         return dict(field.flatchoices).get(value, value)
+    if isinstance(field, MoneyField) and value is not None:
+        return yuan(selectors.yuan_to_fen(value))  # 22,034 or 22,034.50, as on the rest of the page
     if isinstance(value, bool) or (value is None and field.get_internal_type() == "BooleanField"):
         return yes_no(value)
     return "—" if value in (None, "") else value
@@ -248,7 +251,8 @@ def _history_fields(model):
 
 def household_history(household, limit=HISTORY_LIMIT, mask_personal=False):
     """The audit trail of one household's file: changes to the household, its members and incomes,
-    newest first (time, user, channel, what, field, old → new). The caller has already scoped ``household``.
+    newest first (time, user, channel, what, field, old → new, the change reason: the import batch and file,
+    the demo load). The caller has already scoped ``household``.
 
     Read as plain rows (one query per table, ``values()``), each record compared with the previous record
     of the same row, field by field (the fields of ``HISTORY_SKIP`` are bookkeeping, not shown)."""
@@ -263,7 +267,8 @@ def household_history(household, limit=HISTORY_LIMIT, mask_personal=False):
         qs = hist._default_manager.filter(**lookup)
         names = [f.attname for f in fields]
         records = list(qs.order_by("id", "history_date", "history_id").values(
-            *names, "history_id", "history_date", "history_type", "channel", "os_user", "history_user__username"))
+            *names, "history_id", "history_date", "history_type", "history_change_reason", "channel", "os_user",
+            "history_user__username"))
         previous = {}
         for rec in records:
             old = previous.get(rec["id"])
@@ -281,7 +286,7 @@ def household_history(household, limit=HISTORY_LIMIT, mask_personal=False):
                     _("%(login)s（系统账号）") % {"login": rec["os_user"]} if rec["os_user"] else "—"),
                 "channel": Channel(channel).label if channel in Channel.values else (channel or "—"),
                 "type": HISTORY_TYPES.get(rec["history_type"], rec["history_type"]), "object": label(rec),
-                "changes": changes, "order": rec["history_id"],
+                "changes": changes, "order": rec["history_id"], "reason": rec["history_change_reason"] or "",
             })
     entries.sort(key=lambda e: (e["date"], e["order"]), reverse=True)
     return entries[:limit]

@@ -65,6 +65,8 @@ class Command(BaseCommand):
         prefix = "试运行（未写入）：" if dry_run else ""
         w(f"{prefix}文件 {batch.file_name}：{batch.rows_total} 行，{batch.households_total} 户；"
           f"状态 {batch.get_status_display()}")
+        if batch.status == "failed" and batch.message and batch.message != services.errors_message(batch):
+            w(f"  {batch.message}")  # refused for another reason than its errors (the same content applied)
         if batch.status == "applied" or dry_run and batch.status != "failed":
             w(f"  户：新增 {batch.households_new}，修改 {batch.households_changed}，未变 {batch.households_unchanged}"
               + (f"，未导入 {batch.households_rejected}" if batch.households_rejected else ""))

@@ -3,8 +3,8 @@
 The uploaded files and error workbooks of batches that ended (applied, failed, or a finished dry run) more
 than N days ago (default ``XIAOKANG_IMPORT_RETENTION_DAYS``, 90) are deleted, their paths cleared on the
 batch and the time recorded (``files_removed_at``); batches still uploaded, validated or applying are never
-touched (``xiaokang.imports.retention``). Prints the batches, files and bytes removed; ``--dry-run`` lists
-what would go and removes nothing. Meant for a daily cron job::
+touched (``xiaokang.imports.retention``). Prints the total, then each batch (files, bytes, when it ended);
+``--dry-run`` lists what would go and removes nothing (``-v 0``: the total only). Meant for a daily cron job::
 
     15 3 * * *  xiaokang imports purge
 """
@@ -36,12 +36,6 @@ class Command(BaseCommand):
             result = retention.purge(days, dry_run=dry_run)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
-        if dry_run or options.get("verbosity", 1) >= 2:
-            for item in result.items:
-                self.stdout.write(_("  批次 #%(pk)s %(name)s（%(status)s，%(ended)s 结束）：%(files)s 个文件，%(bytes)s 字节")
-                                  % {"pk": item.pk, "name": item.file_name, "status": _status(item.status),
-                                     "ended": f"{timezone.localtime(item.ended_at):%Y-%m-%d}",
-                                     "files": item.files, "bytes": f"{item.bytes:,}"})
         values = {"batches": result.batches, "files": result.files, "bytes": f"{result.bytes:,}",
                   "days": result.days, "cutoff": f"{timezone.localtime(result.cutoff):%Y-%m-%d %H:%M}"}
         if dry_run:
@@ -55,6 +49,12 @@ class Command(BaseCommand):
             line += (_("；另将删除 %(n)s 个中断上传留下的临时文件，共 %(bytes)s 字节") if dry_run
                      else _("；另删除 %(n)s 个中断上传留下的临时文件，共 %(bytes)s 字节")) % stray
         self.stdout.write(line)
+        if options.get("verbosity", 1) >= 1:  # the batches too: a cron job's log says what went
+            for item in result.items:
+                self.stdout.write(_("  批次 #%(pk)s %(name)s（%(status)s，%(ended)s 结束）：%(files)s 个文件，%(bytes)s 字节")
+                                  % {"pk": item.pk, "name": item.file_name, "status": _status(item.status),
+                                     "ended": f"{timezone.localtime(item.ended_at):%Y-%m-%d}",
+                                     "files": item.files, "bytes": f"{item.bytes:,}"})
 
 
 def _status(value: str) -> str:
