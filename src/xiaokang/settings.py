@@ -208,6 +208,14 @@ WHITENOISE_USE_FINDERS = True
 # ID and phone numbers: `xiaokang imports purge` removes those of batches that ended (applied, failed, dry
 # run) more than this many days ago (xiaokang.imports.retention; at least 1).
 XIAOKANG_IMPORT_RETENTION_DAYS = _env_int("XIAOKANG_IMPORT_RETENTION_DAYS", 90, 1)
+# An upload larger than FILE_UPLOAD_MAX_MEMORY_SIZE is spooled to a file while it arrives: under XIAOKANG_HOME,
+# not the system's temporary folder, since it holds full ID numbers; one left by a worker killed mid-upload
+# is removed by the purge a day later.
+FILE_UPLOAD_TEMP_DIR = str(HOME / "imports" / ".incoming")
+try:
+    Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
+except OSError:  # a read-only installation: Django then reports the folder when an upload needs it
+    pass
 
 SESSION_COOKIE_AGE = 8 * 3600
 # Signed out after this long without a request (xiaokang.accounts.middleware); the last-request time is

@@ -338,17 +338,31 @@ def test_a_broken_off_upload_leaves_no_temporary_file(areas, user, settings):
     assert stored(settings) == [] and not ImportBatch.objects.exists()
 
 
-def test_purge_removes_temporary_files_of_uploads_broken_off_a_day_ago(areas, settings):
-    folder = services.import_dir()
+def test_purge_removes_temporary_files_of_uploads_broken_off_a_day_ago(areas, settings, tmp_path):
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "incoming")
+    folder, spool = services.import_dir(), Path(settings.FILE_UPLOAD_TEMP_DIR)
+    spool.mkdir()
     old, fresh = folder / ".upload-20260101000000000000-1", folder / ".upload-20260101000000000001-2"
+    spooled, arriving = spool / "tmpab12cd.upload.csv", spool / "tmpef34gh.upload.xlsx"  # Django's spool files
     old.write_bytes(b"x" * 11)
     fresh.write_bytes(b"y" * 5)
+    spooled.write_bytes(b"z" * 7)
+    arriving.write_bytes(b"w" * 3)
     age(old, 1.5)
+    age(spooled, 2)
     age(fresh, 0.5)  # may be an upload still arriving
-    assert "另将删除 1 个中断上传留下的临时文件，共 11 字节" in purge("--dry-run")
-    assert old.exists()
-    assert purge().endswith("；另删除 1 个中断上传留下的临时文件，共 11 字节\n")
+    assert "另将删除 2 个中断上传留下的临时文件，共 18 字节" in purge("--dry-run")
+    assert old.exists() and spooled.exists()
+    assert purge().endswith("；另删除 2 个中断上传留下的临时文件，共 18 字节\n")
     assert stored(settings) == [fresh.name]
+    assert sorted(p.name for p in spool.iterdir()) == [arriving.name]
+
+
+def test_large_uploads_are_spooled_under_the_home_folder():
+    from django.conf import settings as live
+
+    assert Path(live.FILE_UPLOAD_TEMP_DIR) == live.HOME / "imports" / ".incoming"
+    assert Path(live.FILE_UPLOAD_TEMP_DIR).is_dir()
 
 
 def test_purge_removes_the_upload_of_a_dry_run_broken_off_long_ago(areas, tmp_path):

@@ -213,18 +213,24 @@ def purge(days: int | None = None, *, dry_run: bool = False, now: dt.datetime | 
     return result
 
 
-# An upload is written to a temporary ``.upload-*`` file, then renamed (``services.stage``); one left behind
-# (the process killed while receiving it) older than this is removed by the purge.
+# An upload arrives in Django's spool folder (large files), is copied to a temporary ``.upload-*`` file, then
+# renamed (``services.stage``); one left behind (the process killed meanwhile) older than this is removed by
+# the purge.
 STRAY_UPLOAD_AGE = dt.timedelta(days=1)
 
 
 def _stray_uploads(before: dt.datetime) -> list[Path]:
-    """The temporary upload files (``.upload-*``) of the import folder last written before ``before``."""
+    """The temporary upload files last written before ``before``: ``.upload-*`` in the import folder, and
+    every file in Django's upload spool folder (``FILE_UPLOAD_TEMP_DIR``, where a large upload arrives; a
+    finished request removes its own)."""
     from . import services
 
-    folder = services.import_dir()
+    candidates = list(services.import_dir().glob(".upload-*"))
+    spool = getattr(settings, "FILE_UPLOAD_TEMP_DIR", None)
+    if spool and Path(spool).is_dir():
+        candidates += list(Path(spool).iterdir())
     found = []
-    for path in folder.glob(".upload-*"):
+    for path in candidates:
         try:
             if path.is_file() and path.stat().st_mtime < before.timestamp():
                 found.append(path)
