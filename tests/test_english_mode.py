@@ -247,3 +247,21 @@ def test_quality_pages_show_english_rule_titles(data):
     col = {h: i for i, h in enumerate(rows[0])}
     assert rows[1][col["规则"]] == "Minor not marked 'no labour capacity'"
     assert "普通劳动力" in rows[1][col["疑点值"]]
+
+
+def test_workflow_step_names_in_english(data):
+    """The steps of the exit and monitoring processes are translated on the pages (and in the API's labels
+    under an English request); their codes never change."""
+    from xiaokang.monitoring.processes import RISK_ELIMINATION_PROCESS
+    from xiaokang.workflow.processes import HOUSEHOLD_EXIT_PROCESS
+
+    user = sample.make_user("yl", area=data.yl)
+    en = _client(user).get(reverse("workflow_list")).content.decode()
+    assert ">Democratic appraisal (0)</option>" in en and "Removal from the poor list (0)" in en
+    assert "民主评议" not in en
+    zh = _client(user, "zh-hans").get(reverse("workflow_list")).content.decode()
+    assert ">民主评议（0）</option>" in zh
+    with translation.override("en"):
+        assert [str(s.label) for s in RISK_ELIMINATION_PROCESS.steps] == [
+            "Village verification and proposal of risk elimination", "Township review", "County decision"]
+    assert [s.code for s in HOUSEHOLD_EXIT_PROCESS.steps][:2] == ["appraisal", "verification"]

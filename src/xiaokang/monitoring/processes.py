@@ -23,6 +23,8 @@ A rejection at any identification step ends the case as 未纳入监测 (the bas
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
+
 from xiaokang.accounts.models import Role
 from xiaokang.workflow.engine import Process, Step, register
 
@@ -33,19 +35,19 @@ TOWN = frozenset({Role.TOWN_ADMIN.value})
 COUNTY = frozenset({Role.COUNTY_ADMIN.value})
 NOTICE_DAYS_PARAM = "monitoring.notice_days"
 
-MONITORING_CASE_PROCESS = Process(services.MONITORING_CASE, "监测对象识别", (
-    Step("verification", "入户核实", VILLAGE, "village", guard=services.identification_guard),
-    Step("appraisal", "村级民主评议并公示", VILLAGE, "village", guard=services.identification_guard),
-    Step("township_review", "乡镇审核", TOWN, "town", min_days_after_previous_param=NOTICE_DAYS_PARAM,
+MONITORING_CASE_PROCESS = Process(services.MONITORING_CASE, gettext_lazy("监测对象识别"), (
+    Step("verification", gettext_lazy("入户核实"), VILLAGE, "village", guard=services.identification_guard),
+    Step("appraisal", gettext_lazy("村级民主评议并公示"), VILLAGE, "village", guard=services.identification_guard),
+    Step("township_review", gettext_lazy("乡镇审核"), TOWN, "town", min_days_after_previous_param=NOTICE_DAYS_PARAM,
          guard=services.identification_guard),
-    Step("county_approval", "县级审定", COUNTY, "county", locks=True, guard=services.identification_guard,
+    Step("county_approval", gettext_lazy("县级审定"), COUNTY, "county", locks=True, guard=services.identification_guard,
          effect=services.identification_effect),
 ))
 
-RISK_ELIMINATION_PROCESS = Process(services.RISK_ELIMINATION, "风险消除", (
-    Step("proposal", "村级核实并提出风险消除", VILLAGE, "village"),
-    Step("township_review", "乡镇审核", TOWN, "town"),
-    Step("county_approval", "县级审定", COUNTY, "county", guard=services.elimination_guard,
+RISK_ELIMINATION_PROCESS = Process(services.RISK_ELIMINATION, gettext_lazy("风险消除"), (
+    Step("proposal", gettext_lazy("村级核实并提出风险消除"), VILLAGE, "village"),
+    Step("township_review", gettext_lazy("乡镇审核"), TOWN, "town"),
+    Step("county_approval", gettext_lazy("县级审定"), COUNTY, "county", guard=services.elimination_guard,
          effect=services.elimination_effect),
 ))
 

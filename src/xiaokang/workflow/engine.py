@@ -54,7 +54,7 @@ class StepNotAllowed(PermissionDenied):
 @dataclass(frozen=True)
 class Step:
     code: str                 # e.g. "appraisal"
-    label: str                # Chinese label, e.g. "民主评议"
+    label: str                # label (translatable: gettext_lazy), e.g. "民主评议"
     roles: frozenset[str]     # accounts.Role values allowed to take it (superuser always allowed)
     level: str                # area level of the acting user's jurisdiction: "village" | "town" | "county" | "city"
     min_days_after_previous_param: str | None = None   # parameter key, e.g. notice period (公示 ≥ 7 days)

@@ -21,6 +21,7 @@ so that the waiting period is checked by the engine like any other (``min_days_a
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from xiaokang.accounts.models import Role
 
@@ -73,17 +74,17 @@ def _remove_from_poor_list(instance, record, user):
                      user=user, channel=current_channel(), allow_locked=True)
 
 
-HOUSEHOLD_EXIT_PROCESS = Process(HOUSEHOLD_EXIT, "贫困户退出", (
-    Step("appraisal", "民主评议", VILLAGE, "village"),
-    Step("verification", "村两委和驻村工作队核实", VILLAGE, "village"),
-    Step("household_signature", "贫困户签字确认", VILLAGE, "village"),
-    Step("notice_start", "村内公示开始", VILLAGE, "village"),
-    Step("notice_end", "村内公示结束（登记异议）", VILLAGE, "village", min_days_after_previous_param=NOTICE_DAYS_PARAM,
+HOUSEHOLD_EXIT_PROCESS = Process(HOUSEHOLD_EXIT, gettext_lazy("贫困户退出"), (
+    Step("appraisal", gettext_lazy("民主评议"), VILLAGE, "village"),
+    Step("verification", gettext_lazy("村两委和驻村工作队核实"), VILLAGE, "village"),
+    Step("household_signature", gettext_lazy("贫困户签字确认"), VILLAGE, "village"),
+    Step("notice_start", gettext_lazy("村内公示开始"), VILLAGE, "village"),
+    Step("notice_end", gettext_lazy("村内公示结束（登记异议）"), VILLAGE, "village", min_days_after_previous_param=NOTICE_DAYS_PARAM,
          effect=_record_objections),
-    Step("township_review", "乡镇审核", TOWN, "town", guard=_no_open_objections),
-    Step("county_approval", "县级审批", COUNTY, "county", locks=True),
-    Step("announcement", "公告", COUNTY, "county"),
-    Step("removal", "销号", COUNTY, "county", effect=_remove_from_poor_list),
+    Step("township_review", gettext_lazy("乡镇审核"), TOWN, "town", guard=_no_open_objections),
+    Step("county_approval", gettext_lazy("县级审批"), COUNTY, "county", locks=True),
+    Step("announcement", gettext_lazy("公告"), COUNTY, "county"),
+    Step("removal", gettext_lazy("销号"), COUNTY, "county", effect=_remove_from_poor_list),
 ))
 
 
