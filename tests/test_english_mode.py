@@ -105,6 +105,12 @@ def test_punctuation_follows_the_language(data):
     assert "<td>Disabled (Grade 2)</td>" in en
     zh = _client(user, "zh-hans").get(reverse("household_detail", args=[data.h1.pk])).content.decode()
     assert "管辖区域：<strong>" in zh and "<td>残疾（二级）</td>" in zh
+    # form labels: Django's label suffix, full-width in Chinese (the zh_Hans catalogue), ASCII in English
+    admin = sample.make_user("yl_admin2", area=data.yl, role="county_admin")
+    zh = _client(admin, "zh-hans").get(reverse("import_upload")).content.decode()
+    assert "文件（.xlsx / .xls / .csv）：</label>" in zh
+    en = _client(admin).get(reverse("import_upload")).content.decode()
+    assert "):</label>" in en and "：</label>" not in en
 
 
 def test_household_list_filters_in_english(data):
