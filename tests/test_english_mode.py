@@ -101,10 +101,10 @@ def test_punctuation_follows_the_language(data):
     Member.objects.filter(pk=m.pk).update(health_status="4", disability_grade="2")
     user = sample.make_user("yl", area=data.yl)
     en = _client(user).get(reverse("household_detail", args=[data.h1.pk])).content.decode()
-    assert "Jurisdiction: <strong>" in en and "：<strong>" not in en
+    assert "Jurisdiction: <strong>炎陵县 (430225)</strong>" in en and "：<strong>" not in en
     assert "<td>Disabled (Grade 2)</td>" in en
     zh = _client(user, "zh-hans").get(reverse("household_detail", args=[data.h1.pk])).content.decode()
-    assert "管辖区域：<strong>" in zh and "<td>残疾（二级）</td>" in zh
+    assert "管辖区域：<strong>炎陵县（430225）</strong>" in zh and "<td>残疾（二级）</td>" in zh
     # form labels: Django's label suffix, full-width in Chinese (the zh_Hans catalogue), ASCII in English
     admin = sample.make_user("yl_admin2", area=data.yl, role="county_admin")
     zh = _client(admin, "zh-hans").get(reverse("import_upload")).content.decode()

@@ -6,6 +6,7 @@ Codes change over time (株洲县 430221 became 渌口区 430212 in 2018): both 
 """
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from xiaokang.core.scoping import ScopedManager
@@ -61,7 +62,8 @@ class Area(models.Model):
         indexes = [models.Index(fields=["level", "code"])]
 
     def __str__(self):
-        return f"{self.name}（{self.code}）"
+        # 炎陵县（430225）; in English 炎陵县 (430225) — the name stays Chinese, the brackets follow the language
+        return gettext("%(name)s（%(code)s）") % {"name": self.name, "code": self.code}
 
     @property
     def is_current(self) -> bool:
