@@ -98,6 +98,24 @@ def bump(topic: str = REGISTRY) -> None:
     transaction.on_commit(run)
 
 
+def round_trip() -> str:
+    """Store a value in the shared cache, read it back and delete it: "" when that worked, else why not (the
+    exception's class and message, or that the value did not come back). One key per call, so concurrent
+    checks (health probes, servers starting) never read each other's value. Used by ``/healthz/`` and
+    ``xiaokang serve``."""
+    import uuid
+
+    token = uuid.uuid4().hex
+    key = f"xk:round-trip:{token}"
+    try:
+        cache.set(key, token, 30)
+        returned = cache.get(key)
+        cache.delete(key)
+    except Exception as exc:  # noqa: BLE001 - reported to the caller
+        return f"{type(exc).__name__}: {exc}"
+    return "" if returned == token else "value not returned"
+
+
 def cached(topic: str, key: str, compute, seconds: int = CACHE_SECONDS, wait: float = 60.0):
     """``compute()``'s result for ``key`` under the topic's current version (computed once per version).
 

@@ -114,11 +114,10 @@ def healthz(request):
     ``{"status": "ok", "database": "ok", "cache": "ok"}`` (HTTP 200) when the database answers ``SELECT 1``
     and the shared cache stores and returns a value, else HTTP 503 with ``"error"`` for the part that
     failed (the exception's class only: no detail of the configuration). Needs no login and returns no data."""
-    import uuid
-
-    from django.core.cache import cache
     from django.db import connection
     from django.http import JsonResponse
+
+    from xiaokang.core.cache import round_trip
 
     parts = {}
     try:
@@ -128,14 +127,8 @@ def healthz(request):
         parts["database"] = "ok"
     except Exception as exc:  # noqa: BLE001 - reported, not raised
         parts["database"] = f"error: {type(exc).__name__}"
-    try:
-        token = uuid.uuid4().hex
-        key = f"xk:healthz:{token}"  # one key per probe: concurrent probes do not read each other's value
-        cache.set(key, token, 30)
-        parts["cache"] = "ok" if cache.get(key) == token else "error: value not returned"
-        cache.delete(key)
-    except Exception as exc:  # noqa: BLE001
-        parts["cache"] = f"error: {type(exc).__name__}"
+    problem = round_trip()  # one key per probe: concurrent probes do not read each other's value
+    parts["cache"] = f"error: {problem.split(':')[0]}" if problem else "ok"
     ok = all(v == "ok" for v in parts.values())
     response = JsonResponse({"status": "ok" if ok else "error", **parts}, status=200 if ok else 503)
     response["Cache-Control"] = "no-store"

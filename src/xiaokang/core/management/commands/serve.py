@@ -14,22 +14,12 @@ from django.core.management.base import BaseCommand, CommandError
 def check_cache() -> None:
     """Store and read back a value in the shared cache (files, or Redis with ``XIAOKANG_CACHE_URL``). Raises
     CommandError naming the cache when it cannot: the sessions are kept there, so no one could log in."""
-    import uuid
-
     from django.conf import settings
-    from django.core.cache import cache
 
-    token = uuid.uuid4().hex
-    key = f"xk:serve-check:{token}"
-    try:
-        cache.set(key, token, 30)
-        ok = cache.get(key) == token
-        cache.delete(key)
-    except Exception as exc:  # noqa: BLE001 - reported as the reason the server does not start
-        ok, reason = False, f"{type(exc).__name__}: {exc}"
-    else:
-        reason = "写入的值未能读回"
-    if not ok:
+    from xiaokang.core.cache import round_trip
+
+    reason = round_trip()
+    if reason:
         where = getattr(settings, "CACHE_URL", "") or settings.CACHES["default"].get("LOCATION", "")
         raise CommandError(f"共享缓存不可用（{where}）：{reason}。会话和登录依赖共享缓存，服务器未启动；"
                            "请检查 XIAOKANG_CACHE_URL 指向的 Redis 是否在运行，或不设置它（使用文件缓存）")
