@@ -151,3 +151,19 @@ def test_list_shows_open_findings_unless_another_status_is_chosen(setup):
     assert c.get(reverse("quality_findings"), {"status": ""}).context["page"].paginator.count == 2
     r = c.get(reverse("quality_export"), {"format": "csv"})
     assert len(r.content.decode("utf-8-sig").splitlines()) == 2  # header + the open one
+
+
+@pytest.mark.parametrize("year, message", [
+    ("99999999999999999999", "年度应为 4 位数字（收到 99999999999999999999）"),  # was a server error (500)
+    ("abc", "年度应为 4 位数字（收到 abc）"),
+    # a year still to come: every household would be "income blank", recorded, and the real findings marked
+    # fixed (a trial ran 2030: 8,170 findings)
+    ("2999", f"2999 年尚未到来，无法检查（今年是 {dt.date.today().year} 年）"),
+])
+def test_run_post_refuses_a_year_it_cannot_check(setup, year, message):
+    before = sorted(Finding.objects.values_list("id", "status"))
+    c = _client("yl", setup["yanling"])
+    response = c.post(reverse("quality_run"), {"year": year}, follow=True)
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]] == [message]
+    assert sorted(Finding.objects.values_list("id", "status")) == before

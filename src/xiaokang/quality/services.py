@@ -193,10 +193,12 @@ def run_checks(area=None, year: int | None = None, user=None, params=None) -> Ch
 
     ``year`` defaults to ``default_year()``; ages are full years on 31 December of it and the income is
     that year's. ``user``: when given, the area must lie inside the user's jurisdiction (else
-    PermissionDenied). Returns ``CheckRun`` with the counts. Raises ParameterError for a missing parameter.
+    PermissionDenied). Returns ``CheckRun`` with the counts. Raises ParameterError for a missing parameter,
+    ValueError for a year still to come.
 
     The stored findings (one per rule, household and member, with their status) follow the registry as
-    checked for the latest income year (``default_year``) or a later one: only such a check records them
+    checked for the latest income year (``default_year``) or a later one (up to the current year): only such
+    a check records them
     (new, found again, fixed). A check of an earlier year counts what its rules find
     (``CheckRun.found``/``by_rule``, ``recorded`` False) and changes no stored finding — else a check of
     2019 would mark fixed a 2020 finding whose data still triggers it.
@@ -218,6 +220,11 @@ def run_checks(area=None, year: int | None = None, user=None, params=None) -> Ch
             raise PermissionDenied("所选区域不在您的管辖范围内")
     latest = default_year()
     year = int(year or latest)
+    this_year = timezone.localdate().year
+    if year > this_year:
+        # a year still to come: every household would be flagged "income blank" (Q18), recorded as the
+        # current findings, and the real ones marked fixed
+        raise ValueError(f"{year} 年尚未到来，无法检查（今年是 {this_year} 年）")
     recorded = year >= latest
     p = resolve_params(year, prefix, params)
     vendor = connection.vendor

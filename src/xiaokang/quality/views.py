@@ -119,7 +119,10 @@ class RunView(ScopedViewMixin, View):
         code = (request.POST.get("area") or own).strip()
         try:
             prefix = area_prefix(code or None)
-            year = int(request.POST.get("year") or default_year())
+            raw = (request.POST.get("year") or "").strip()
+            if raw and not (raw.isdigit() and len(raw) == 4):
+                raise ValueError(_("年度应为 4 位数字（收到 %(v)s）") % {"v": raw[:20]})
+            year = int(raw or default_year())
             run = run_checks(prefix or None, year, user=request.user)
         except (ValueError, ParameterError) as exc:
             messages.error(request, str(exc))
