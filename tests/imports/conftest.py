@@ -82,7 +82,14 @@ def user(areas):
 
 @pytest.fixture(autouse=True)
 def _import_dir(settings, tmp_path):
+    """Each test its own import folder, and no parse kept from another test (batch ids repeat after a
+    rollback: a kept parse of an earlier test's batch would be taken for this one's)."""
+    from xiaokang.imports import services
+
+    services._forget()
     settings.XIAOKANG_IMPORT_DIR = tmp_path / "uploads"
+    yield
+    services._forget()
 
 
 def run(path, user, partial=False, reimport=False):

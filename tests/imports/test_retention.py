@@ -23,9 +23,13 @@ DAY = dt.timedelta(days=1)
 
 
 def stored(settings) -> list[str]:
-    """The names of the files in the import folder."""
+    """The names of the files in the import folder (not its folders, such as the parses' ``.work``), and of
+    the files left in its work folder."""
     folder = Path(settings.XIAOKANG_IMPORT_DIR)
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    if not folder.exists():
+        return []
+    work = [f"{p.parent.name}/{p.name}" for p in (folder / ".work").rglob("*") if p.is_file()]
+    return sorted([p.name for p in folder.iterdir() if p.is_file()] + work)
 
 
 def rows_with_wage(wage: int):
@@ -351,9 +355,9 @@ def test_purge_removes_temporary_files_of_uploads_broken_off_a_day_ago(areas, se
     age(old, 1.5)
     age(spooled, 2)
     age(fresh, 0.5)  # may be an upload still arriving
-    assert "另将删除 2 个中断上传留下的临时文件，共 18 字节" in purge("--dry-run")
+    assert "另将删除 2 个中断的上传或导入留下的临时文件，共 18 字节" in purge("--dry-run")
     assert old.exists() and spooled.exists()
-    assert purge().endswith("；另删除 2 个中断上传留下的临时文件，共 18 字节\n")
+    assert purge().endswith("；另删除 2 个中断的上传或导入留下的临时文件，共 18 字节\n")
     assert stored(settings) == [fresh.name]
     assert sorted(p.name for p in spool.iterdir()) == [arriving.name]
 
@@ -432,3 +436,23 @@ def test_rows_and_uploader_as_the_pages_show_them(areas, user, tmp_path):
     c.force_login(user)
     page = c.get(reverse("import_batch_detail", args=[batch.pk])).content.decode()
     assert '<dd id="batch-rows">3</dd>' in page and f"{login}（命令行）" in page
+
+
+def test_purge_removes_work_folders_a_killed_import_left(areas, user, tmp_path):
+    """A parse keeps its rows (with ID numbers) in a folder under the import folder; a process killed
+    outright leaves it. The purge removes one a day old; a batch whose kept parse was swept reads its file
+    again."""
+    batch = services.validate(services.stage(write_csv(tmp_path / "a.csv", base_rows()), user))
+    parsed = services._parsed(batch)  # kept for the apply, in a work folder under the import folder
+    workdir = parsed.workdir
+    assert workdir.parent == services.work_root() and any(workdir.iterdir())
+    size = sum(f.stat().st_size for f in workdir.rglob("*") if f.is_file())
+    left = services.work_root() / "xiaokang-import-killed"
+    left.mkdir()
+    (left / "rows.parquet").write_bytes(b"p" * 9)
+    age(left, 2)
+    age(workdir, 2)
+    assert purge().endswith(f"；另删除 2 个中断的上传或导入留下的临时文件，共 {9 + size:,} 字节\n")
+    assert not left.exists() and not workdir.exists()
+    applied = services.apply(batch, user)  # the swept parse is read again from the stored upload
+    assert applied.status == "applied" and applied.households_new == 2

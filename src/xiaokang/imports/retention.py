@@ -24,6 +24,7 @@ name), so a file is removed only when no other batch still refers to it (it goes
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -210,7 +211,31 @@ def purge(days: int | None = None, *, dry_run: bool = False, now: dt.datetime | 
         if size is not None:
             result.stray_files += 1
             result.stray_bytes += size
+    for folder in _stray_work(now - STRAY_UPLOAD_AGE):
+        size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+        if not dry_run:
+            shutil.rmtree(folder, ignore_errors=True)
+        result.stray_files += 1
+        result.stray_bytes += size
     return result
+
+
+def _stray_work(before: dt.datetime) -> list[Path]:
+    """The work folders of parsed imports (``services.work_root()``) last changed before ``before``: left by
+    a process killed outright (a finished parse removes its own; a live one older than that is read again)."""
+    from . import services
+
+    root = services.work_root()
+    if not root.is_dir():
+        return []
+    found = []
+    for folder in root.iterdir():
+        try:
+            if folder.is_dir() and folder.stat().st_mtime < before.timestamp():
+                found.append(folder)
+        except FileNotFoundError:
+            continue
+    return sorted(found)
 
 
 # An upload arrives in Django's spool folder (large files), is copied to a temporary ``.upload-*`` file, then

@@ -64,6 +64,13 @@ def import_dir() -> Path:
     return d
 
 
+def work_root() -> Path:
+    """The folder of the parsed rows of the files being imported (``import_dir()/.work``: one temporary
+    folder per parse, removed when its batch is done or its process exits; the purge removes those a
+    process killed outright left behind)."""
+    return import_dir() / ".work"
+
+
 def _user_area(user) -> str:
     if user is None or getattr(user, "is_superuser", False):
         return getattr(user, "area_id", None) or ""
@@ -140,6 +147,8 @@ def _parsed(batch: ImportBatch) -> Parsed:
     """The parsed file (kept for the last batch of this process, so that validate + apply read it once;
     its rows are in files on disk, removed when it is dropped)."""
     key = (batch.pk, batch.sha256)
+    if key in _CACHE and _CACHE[key][0].has_data and not _CACHE[key][0].workdir.is_dir():
+        _forget()  # its rows were swept (the retention purge of work folders a day old): read the file again
     if key not in _CACHE:
         _forget()
         if not batch.file_path or not Path(batch.file_path).is_file():  # removed (dry run, retention purge)
@@ -148,7 +157,8 @@ def _parsed(batch: ImportBatch) -> Parsed:
                 code="IMP_FILE_MISSING")])
         else:
             try:
-                p = parse(batch.file_path, batch.file_name, batch.area_code, progress=_progress(batch))
+                p = parse(batch.file_path, batch.file_name, batch.area_code, progress=_progress(batch),
+                          workroot=work_root())
             except (OSError, ValueError, UnicodeError) as exc:  # a damaged file: reported, not a server error
                 p = Parsed(file=batch.file_name, fatal=True, issues=[
                     Issue(batch.file_name, "", None, "", "", f"无法读取文件：{exc}", code="IMP_UNREADABLE")])

@@ -545,17 +545,20 @@ def _id_sql(c: str) -> tuple[str, str, str]:
 
 
 def parse(path, display_name: str | None = None, area_code: str = "", today: dt.date | None = None,
-          progress=None) -> Parsed:
+          progress=None, workroot: Path | None = None) -> Parsed:
     """Read and check one file (no database writes). ``area_code``: the uploader's area prefix ("" = all).
-    The rows to stage go to a temporary folder owned by the result (``Parsed.workdir``). ``progress``: a
-    callable given the number of data rows read so far, after each block of rows (the batch page's
-    progress)."""
+    The rows to stage go to a temporary folder owned by the result (``Parsed.workdir``), made under
+    ``workroot`` (default: the system's temporary folder; the import service gives its own, which the
+    retention purge sweeps). ``progress``: a callable given the number of data rows read so far, after each
+    block of rows (the batch page's progress)."""
     sheets, issues = read_file(path, display_name)
     file = display_name or str(path).rsplit("/", 1)[-1]
     result = Parsed(file=file, issues=list(issues), fatal=bool(issues), progress=progress)
     if result.fatal:
         return result
-    work = Path(tempfile.mkdtemp(prefix="xiaokang-import-"))
+    if workroot is not None:
+        Path(workroot).mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="xiaokang-import-", dir=workroot))
     try:
         kept = _parse(result, sheets, work, area_code, today)
     except BaseException:

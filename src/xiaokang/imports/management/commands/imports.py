@@ -4,7 +4,8 @@ The uploaded files and error workbooks of batches that ended (applied, failed, o
 than N days ago (default ``XIAOKANG_IMPORT_RETENTION_DAYS``, 90) are deleted, their paths cleared on the
 batch and the time recorded (``files_removed_at``); batches still uploaded, validated or applying are never
 touched (``xiaokang.imports.retention``). Prints the total, then each batch (files, bytes, when it ended);
-``--dry-run`` lists what would go and removes nothing (``-v 0``: the total only). Meant for a daily cron job::
+``--dry-run`` lists what would go and removes nothing (``xiaokang imports -v 0 purge``: the total only).
+Meant for a daily cron job::
 
     15 3 * * *  xiaokang imports purge
 """
@@ -46,8 +47,8 @@ class Command(BaseCommand):
                      "（保存期限 %(days)s 天：%(cutoff)s 之前结束的批次）") % values
         if result.stray_files:
             stray = {"n": result.stray_files, "bytes": f"{result.stray_bytes:,}"}
-            line += (_("；另将删除 %(n)s 个中断上传留下的临时文件，共 %(bytes)s 字节") if dry_run
-                     else _("；另删除 %(n)s 个中断上传留下的临时文件，共 %(bytes)s 字节")) % stray
+            line += (_("；另将删除 %(n)s 个中断的上传或导入留下的临时文件，共 %(bytes)s 字节") if dry_run
+                     else _("；另删除 %(n)s 个中断的上传或导入留下的临时文件，共 %(bytes)s 字节")) % stray
         self.stdout.write(line)
         if options.get("verbosity", 1) >= 1:  # the batches too: a cron job's log says what went
             for item in result.items:
