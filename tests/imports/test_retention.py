@@ -404,7 +404,7 @@ def test_the_kept_until_line_only_for_ended_batches_and_names_what_is_kept(batch
     page = c.get(reverse("import_batch_detail", args=[dry.pk])).content.decode()
     until = timezone.localtime(dry.ended_at + 90 * DAY).date()
     assert f'<dd id="files-kept-until">错误清单保存至 {until:%Y-%m-%d}，' in page
-    assert "试运行结束后上传文件已删除" in page and "上传文件和错误清单保存至" not in page
+    assert "试运行结束（或中断）后上传文件已删除" in page and "上传文件和错误清单保存至" not in page
 
 
 def test_a_broken_off_dry_run_is_not_validated_again_from_the_web(areas, user, tmp_path):
@@ -456,3 +456,12 @@ def test_purge_removes_work_folders_a_killed_import_left(areas, user, tmp_path):
     assert not left.exists() and not workdir.exists()
     applied = services.apply(batch, user)  # the swept parse is read again from the stored upload
     assert applied.status == "applied" and applied.households_new == 2
+
+
+def test_stored_files_are_readable_by_the_server_account_only(areas, user, tmp_path):
+    """The stored upload and the error workbook hold full ID numbers: mode 0600 (the trial found the
+    workbook world-readable)."""
+    batch = services.validate(services.stage(write_csv(tmp_path / "b.csv", bad_rows(4000)), user))
+    assert batch.status == "failed" and batch.error_report_path
+    for path in (batch.file_path, batch.error_report_path):
+        assert os.stat(path).st_mode & 0o777 == 0o600, path

@@ -93,7 +93,7 @@ def _start(batch: ImportBatch, action: str, user) -> None:
         args += ["--user", str(user_id)]
     env = dict(os.environ, DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "xiaokang.settings"),
                XIAOKANG_HOME=str(settings.HOME))
-    with open(log, "ab") as out:
+    with open(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") as out:  # server account only
         child = Popen(args, env=env, stdin=DEVNULL, stdout=out, stderr=STDOUT, start_new_session=True,
                       close_fds=True)
     _children.append(child)

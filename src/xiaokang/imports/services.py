@@ -460,6 +460,7 @@ def write_error_workbook(batch: ImportBatch, parsed: Parsed) -> Path:
             ws.append([i.file, i.sheet, i.row, i.column, i.value, i.reason])
     path = Path(batch.file_path).with_name(f"{Path(batch.file_path).stem}-错误清单-{batch.pk}.xlsx")
     wb.save(path)
+    os.chmod(path, 0o600)  # full ID numbers: readable by the server's account only, like the stored upload
     return path
 
 

@@ -66,7 +66,8 @@ def can_upload(user) -> bool:
 
 class UploadForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("文件（.xlsx / .xls / .csv）"))
-    partial = forms.BooleanField(label=gettext_lazy("部分导入：导入无误的户，其余写入错误清单"), required=False)
+    partial = forms.BooleanField(label=gettext_lazy("部分导入"), required=False,
+                                 help_text=gettext_lazy("导入无误的户，其余写入错误清单"))
     reimport = forms.BooleanField(label=gettext_lazy("允许重复导入相同内容的文件"), required=False)
 
     def clean_file(self):

@@ -21,7 +21,7 @@ def check_cache() -> None:
     reason = round_trip()
     if reason:
         where = getattr(settings, "CACHE_URL", "") or settings.CACHES["default"].get("LOCATION", "")
-        raise CommandError(f"共享缓存不可用（{where}）：{reason}。会话和登录依赖共享缓存，服务器未启动；"
+        raise CommandError(f"共享缓存不可用（{where}）：{reason.rstrip('.。 ')}。会话和登录依赖共享缓存，服务器未启动；"
                            "请检查 XIAOKANG_CACHE_URL 指向的 Redis 是否在运行，或不设置它（使用文件缓存）")
 
 
