@@ -66,7 +66,16 @@ def test_verify_opens_a_case_and_the_case_page_takes_the_steps(web):
                              {"kind": "health", "description": "", "started_on": "2020-06-01"})
     assert r.status_code == 400
     page = client(web.xian).get(reverse("monitoring_case_detail", args=[case.pk])).content.decode()
-    assert "6500" in page and "6,000.00" in page
+    # income and monitoring range written alike (was 6500.00 beside 6,000.00)
+    assert '<td class="num">6,500.00</td><td class="num">6,000.00</td>' in page
+    assert case.note == "由预警生成：医疗自付费用高"  # stored text: Chinese whatever the language
+    # the forms say what each box is
+    assert "<label>措施类型 <select" in page and "<label>核查日期 <input" in page
+    en = client(web.xian)
+    en.cookies.load({"django_language": "en"})
+    page = en.get(reverse("monitoring_case_detail", args=[case.pk])).content.decode()
+    assert "Source warning: 2020 High out-of-pocket medical costs</p>" in page
+    assert page.count("医疗自付费用高") == 1 and "<td>由预警生成：医疗自付费用高</td>" in page  # the stored note
 
 
 def test_dismiss_needs_a_reason_and_roles_are_checked(web):
@@ -120,3 +129,14 @@ def test_events_page_records_events_and_opens_cases_inside_the_area_only(web):
                                    "risk_types": ["01", "07"], "channel": "self", "on": "2020-10-02"})
     case = MonitoringCase.objects.get(household=web.A)
     assert r.status_code == 302 and (case.channel, case.risk_types, case.status) == ("self", "01,07", "verifying")
+
+
+def test_warning_type_labels_are_the_rules_labels():
+    """The translatable labels of the pages say the same in Chinese as the rule module (which has no Django)."""
+    from django.utils import translation
+
+    from xiaokang.monitoring.models import WARNING_KIND_LABELS
+    from xiaokang.policy.rules.monitoring import WARNING_KINDS
+
+    with translation.override("zh-hans"):
+        assert {k: str(v) for k, v in WARNING_KIND_LABELS.items()} == WARNING_KINDS

@@ -16,7 +16,20 @@ from simple_history.models import HistoricalRecords
 from xiaokang.core.audit import AuditChannelBase
 from xiaokang.core.money import MoneyField
 from xiaokang.core.scoping import ScopedManager
-from xiaokang.policy.rules.monitoring import CLASSES, WARNING_KINDS
+from xiaokang.policy.rules.monitoring import CLASSES
+
+
+# The labels of the warning types (``policy.rules.monitoring.WARNING_KINDS``, which has no Django), translatable
+# for the pages; tests check they stay the same Chinese text as the rule's.
+WARNING_KIND_LABELS = {
+    "MEDICAL_COST": _("医疗自付费用高"),
+    "LABOURER_DEATH": _("劳动力死亡"),
+    "NEW_DISABILITY": _("新增残疾"),
+    "DISASTER": _("遭受自然灾害或意外事故"),
+    "JOB_LOSS": _("务工就业中断"),
+    "INCOME_DROP": _("收入较上年大幅下降"),
+    "INCOME_IN_RANGE": _("收入在监测范围内"),
+}
 
 
 class EventKind(models.TextChoices):
@@ -173,7 +186,7 @@ class EarlyWarning(models.Model):
                                   verbose_name=_("户"))
     area_code = models.CharField(_("所在村代码"), max_length=12, db_index=True)
     year = models.PositiveSmallIntegerField(_("年度"))
-    kind = models.CharField(_("预警类型"), max_length=20, choices=list(WARNING_KINDS.items()))
+    kind = models.CharField(_("预警类型"), max_length=20, choices=list(WARNING_KIND_LABELS.items()))
     value = models.BigIntegerField(_("数值"), null=True, blank=True)
     threshold = models.BigIntegerField(_("阈值"), null=True, blank=True)
     event = models.ForeignKey(HouseholdEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
@@ -205,7 +218,8 @@ class EarlyWarning(models.Model):
 
     @property
     def kind_label(self) -> str:
-        return WARNING_KINDS.get(self.kind, self.kind)
+        """The warning type in the page's language (``WARNING_KIND_LABELS``; the Chinese label in files)."""
+        return str(WARNING_KIND_LABELS.get(self.kind, self.kind))
 
 
 class MonitoringCase(models.Model):

@@ -222,7 +222,7 @@ def verify_warning(warning: EarlyWarning, *, user, category=None, risk_types=Non
         if case is None:
             case = open_case(household=household, category=category or default_category(household, [w.kind]),
                              risk_types=risk_types or WARNING_RISK[w.kind], channel=channel, user=user, on=on,
-                             note=_("由预警生成：%(k)s") % {"k": w.kind_label})
+                             note=f"由预警生成：{rule.WARNING_KINDS.get(w.kind, w.kind)}")  # stored: Chinese
             instance = wf.open_instance(MONITORING_CASE, case)
             wf.advance(instance, "verification", user=user, comment=comment, data={"warning": w.pk}, on=on)
         updated = EarlyWarning.objects.filter(pk=w.pk, status=WarningStatus.NEW).update(

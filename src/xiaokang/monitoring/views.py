@@ -26,7 +26,7 @@ from xiaokang.accounts.models import can_edit_registry
 from xiaokang.areas.models import Area
 from xiaokang.core.money import format_yuan
 from xiaokang.policy.params import ParameterError
-from xiaokang.policy.rules.monitoring import CLASSES, WARNING_KINDS, monitoring_range
+from xiaokang.policy.rules.monitoring import CLASSES, monitoring_range
 from xiaokang.policy.services import current_parameters
 from xiaokang.registry.models import Household
 from xiaokang.registry.views import PersonDataMixin
@@ -36,7 +36,7 @@ from xiaokang.workflow.views import workflow_response
 from . import services
 from .models import (
     CaseMeasure, CaseStatus, Category, Channel, ConsolidationClass, EarlyWarning, EliminationKind, HouseholdEvent,
-    IncomeCheck, MonitoringCase, RiskType, WarningStatus,
+    WARNING_KIND_LABELS, IncomeCheck, MonitoringCase, RiskType, WarningStatus,
 )
 
 PAGE_SIZE = 50
@@ -56,7 +56,8 @@ class CaseFilterForm(forms.Form):
 class WarningFilterForm(forms.Form):
     status = forms.ChoiceField(label=gettext_lazy("状态"), choices=_blank(WarningStatus.choices), required=False,
                                initial=WarningStatus.NEW)
-    kind = forms.ChoiceField(label=gettext_lazy("预警类型"), choices=_blank(WARNING_KINDS.items()), required=False)
+    kind = forms.ChoiceField(label=gettext_lazy("预警类型"), choices=_blank(WARNING_KIND_LABELS.items()),
+                             required=False)
     year = forms.IntegerField(label=gettext_lazy("年度"), required=False, min_value=2000, max_value=2100)
 
 
@@ -271,6 +272,7 @@ class CaseDetailView(PersonDataMixin, TemplateView):
             except ParameterError:
                 rng = None
             checks.append({"c": c, "range": format_yuan(rng, 2) if rng is not None else _("未核实"),
+                           "income": format_yuan(int(c.per_capita_income * 100), 2),
                            "above": None if rng is None else int(c.per_capita_income * 100) > rng})
         problems = None
         if case.status == CaseStatus.MONITORED:
