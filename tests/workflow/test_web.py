@@ -178,6 +178,18 @@ def test_api_errors(data, users, inst):
     assert r.status_code == 403 and r.json()["error"] == "forbidden"
 
 
+@pytest.mark.parametrize("body, message", [
+    ({"step": "appraisal", "comment": {"a": 1}}, "comment 应为字符串"),  # was stored as the text "{'a': 1}"
+    ({"step": "appraisal", "data": []}, "data 应为 JSON 对象"),  # was taken for {}
+    ({"step": ["appraisal"]}, "缺少 step（步骤代码，字符串）"),
+])
+def test_api_refuses_fields_of_the_wrong_type(data, users, inst, body, message):
+    r = api_post(client(users.village), inst, {**body, "on": "2020-10-01"})
+    assert r.status_code == 400 and r.json()["message"] == message
+    inst.refresh_from_db()
+    assert inst.current_step == 0  # nothing taken
+
+
 def test_api_needs_csrf(data, users, inst):
     c = client(users.village, csrf=True)
     r = api_post(c, inst, {"step": "appraisal", "on": "2020-10-01"})

@@ -84,20 +84,25 @@ class WorkflowStepApi(ApiView):
             return json_error(400, "请求体应为 JSON 对象")
         step = body.get("step")
         outcome = body.get("outcome") or Outcome.APPROVED
-        if not step:
-            return json_error(400, "缺少 step")
+        if not step or not isinstance(step, str):
+            return json_error(400, "缺少 step（步骤代码，字符串）")
         if outcome not in Outcome.values:
             return json_error(400, f"outcome 应为 {'/'.join(Outcome.values)}")
-        data = body.get("data") or {}
-        if not isinstance(data, dict):
+        data = body.get("data", {})
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):  # [] or "x" is refused, not taken for {}
             return json_error(400, "data 应为 JSON 对象")
+        comment = body.get("comment")
+        if comment is not None and not isinstance(comment, str):  # stored as written: text only
+            return json_error(400, "comment 应为字符串")
         try:
             on = parse_date(body.get("on"))
         except ValidationError as exc:
             return json_error(400, "；".join(exc.messages))
         with audit_channel(Channel.API):
             record = services.take_step(inst, step, user=request.user, outcome=outcome,
-                                        comment=str(body.get("comment") or ""), data=data, on=on)
+                                        comment=comment or "", data=data, on=on)
         inst.refresh_from_db()
         return JsonResponse({"record": record_json(record, inst.process_def), "workflow": instance_json(inst)},
                             status=201, json_dumps_params={"ensure_ascii": False})
