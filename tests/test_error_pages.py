@@ -26,3 +26,27 @@ def test_403_names_the_reason_and_404_reveals_nothing(client):
     assert "管辖区域：<strong>炎陵县（430225）</strong>" in outside
     client.force_login(sample.make_user("tongji2", area=data.yl, role="statistician"))
     assert "管辖区域：<strong>炎陵县（430225）</strong>" in client.get(reverse("household_list")).content.decode()
+
+
+def test_a_server_error_page_is_chinese_and_needs_no_context():
+    """Django renders 500.html without a request context (the failure may be in the context itself): a page
+    standing alone, Chinese first, that says nothing was saved and where the error went."""
+    from django.test import Client
+    from django.urls import path
+
+    from xiaokang import urls
+
+    def boom(request):
+        raise RuntimeError("测试用的服务器错误")
+
+    urls.urlpatterns.append(path("boom-for-test/", boom))
+    try:
+        response = Client(raise_request_exception=False).get("/boom-for-test/")
+    finally:
+        urls.urlpatterns.pop()
+        from django.urls import clear_url_caches
+
+        clear_url_caches()
+    page = response.content.decode()
+    assert response.status_code == 500
+    assert '<html lang="zh-Hans">' in page and "<h1>服务器错误（500）</h1>" in page and "没有保存任何内容" in page
