@@ -418,6 +418,12 @@ def test_a_broken_off_dry_run_is_not_validated_again_from_the_web(areas, user, t
     assert response.status_code == 409 and "试运行批次中断后不能重新校验" in response.content.decode()
     batch.refresh_from_db()
     assert (batch.status, batch.job_phase) == ("uploaded", "")
+    # broken off by Ctrl+C, its upload removed on the way out: the page says so, and asks for no re-upload
+    from xiaokang.imports import retention
+
+    retention.discard_upload(batch)
+    page = c.get(reverse("import_batch_detail", args=[batch.pk])).content.decode()
+    assert "试运行结束（或中断）后上传文件已删除" in page and 'id="file-missing"' not in page
 
 
 def test_rows_and_uploader_as_the_pages_show_them(areas, user, tmp_path):

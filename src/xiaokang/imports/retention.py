@@ -12,9 +12,9 @@ They hold full ID and phone numbers (personal information under the PIPL), so th
     files_kept_until(batch) -> datetime | None   # when an ended batch's files fall due
 
 A batch has ended when it was applied, failed, or is a dry run that finished (validated or failed) or was
-broken off (still uploaded: a dry run is never resumed); its end is ``ended_at`` (recorded when it ended; for rows older than that field: applied, else validated, else
-uploaded). Batches still uploaded,
-validated (not a dry run) or applying, and batches with a job running, are never touched. The purge clears
+broken off (still uploaded: a dry run is never resumed); its end is ``ended_at`` (recorded when it ended;
+for rows older than that field: applied, else validated, else uploaded). Batches still uploaded, validated
+(not a dry run) or applying, and batches with a job running, are never touched. The purge clears
 the paths on the batch row and sets ``files_removed_at``; the row itself (counts, errors) stays.
 
 Several batches of the same content share one stored upload (its name is the content's SHA-256 and the file
@@ -40,8 +40,9 @@ DEFAULT_DAYS = 90
 
 # Batches whose files may go: applied or failed, or a dry run that has finished (never applied) — or that
 # was broken off while validating (still "uploaded": a command-line dry run killed; nothing can resume it).
-ENDED = (Q(status__in=[BatchStatus.APPLIED, BatchStatus.FAILED])
-         | Q(dry_run=True, status__in=[BatchStatus.VALIDATED, BatchStatus.UPLOADED]))
+ENDED_STATUSES = (BatchStatus.APPLIED, BatchStatus.FAILED)
+DRY_RUN_ENDED_STATUSES = (BatchStatus.VALIDATED, BatchStatus.UPLOADED)
+ENDED = Q(status__in=ENDED_STATUSES) | Q(dry_run=True, status__in=DRY_RUN_ENDED_STATUSES)
 
 
 def retention_days() -> int:
@@ -58,9 +59,7 @@ def files_present(batch: ImportBatch) -> bool:
 def end_time(batch: ImportBatch) -> dt.datetime | None:
     """When ``batch`` ended, as the purge counts it (``ENDED``; ``ended_at``, else for rows older than that
     field its apply, validation or upload time); None while it has not ended (it may still be applied)."""
-    ended = batch.status in (BatchStatus.APPLIED, BatchStatus.FAILED) or (
-        batch.dry_run and batch.status in (BatchStatus.VALIDATED, BatchStatus.UPLOADED))
-    if not ended:
+    if not (batch.status in ENDED_STATUSES or (batch.dry_run and batch.status in DRY_RUN_ENDED_STATUSES)):
         return None
     return batch.ended_at or batch.applied_at or batch.validated_at or batch.created_at
 
@@ -133,7 +132,8 @@ class PurgedBatch:
 class PurgeResult:
     """What a purge removed (or, ``dry_run``, would remove): batches cleared, files removed, bytes freed;
     ``cutoff``: batches that ended before this time were purged; ``days``: the retention period used;
-    ``stray_files``/``stray_bytes``: temporary files of uploads broken off (``.upload-*``, a day old) removed."""
+    ``stray_files``/``stray_bytes``: what broken-off uploads and imports left a day ago, removed (temporary
+    ``.upload-*`` files, Django's upload spool files, parses' work folders)."""
 
     days: int
     cutoff: dt.datetime
@@ -174,10 +174,10 @@ def _job_logs(batch: ImportBatch) -> list[Path]:
 def purge(days: int | None = None, *, dry_run: bool = False, now: dt.datetime | None = None) -> PurgeResult:
     """Remove the stored files (upload, error workbook, job logs) of the batches that ended more than
     ``days`` days (default ``retention_days()``) before ``now``, clear their paths and set
-    ``files_removed_at``; remove the temporary files of uploads broken off more than a day ago. ``dry_run``:
-    count what would go, remove and change nothing. Missing files are skipped (not counted); a stored upload
-    written again after the cutoff (the same content uploaded anew) is kept. Raises ValueError when ``days`` is less than 1 (a dry run still running could
-    lose its file)."""
+    ``files_removed_at``; remove what uploads and imports broken off more than a day ago left (temporary
+    files, work folders). ``dry_run``: count what would go, remove and change nothing. Missing files are
+    skipped (not counted); a stored upload written again after the cutoff (the same content uploaded anew)
+    is kept. Raises ValueError when ``days`` is less than 1 (a dry run still running could lose its file)."""
     days = retention_days() if days is None else int(days)
     if days < 1:
         raise ValueError(_("保存期限至少为 1 天（收到 %(days)s）") % {"days": days})

@@ -192,7 +192,8 @@ class BatchDetailView(UploadRoleMixin, TemplateView):
                        can_apply=batch.status == BatchStatus.VALIDATED and not batch.dry_run and not running,
                        can_revalidate=batch.status == BatchStatus.UPLOADED and not running and file_present
                        and not batch.dry_run,
-                       file_missing=batch.status == BatchStatus.UPLOADED and not running and not file_present,
+                       file_missing=batch.status == BatchStatus.UPLOADED and not running and not file_present
+                       and not batch.dry_run,  # a dry run's page says its upload went when it ended
                        job_running=running, job_label=JOB_LABELS.get(batch.job_phase, batch.job_phase),
                        job_elapsed=elapsed, refresh_seconds=REFRESH_SECONDS if running else None,
                        statuses=BatchStatus, files_kept_until=retention.files_kept_until(batch))
