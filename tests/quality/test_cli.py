@@ -69,3 +69,12 @@ def test_check_prints_the_time_of_each_step_on_request(b):
     err = io.StringIO()
     call_command("quality", "check", "--year", "2020", stdout=io.StringIO(), stderr=err)
     assert "insert: new" not in err.getvalue()
+
+
+def test_check_of_a_year_still_to_come_is_a_plain_error(b):
+    """Refused with the message (a CommandError: one line, exit 1), not a traceback (a trial found one)."""
+    b.household()
+    year = dt.date.today().year + 1
+    with pytest.raises(CommandError, match=f"^{year} 年尚未到来，无法检查（今年是 {year - 1} 年）$"):
+        call_command("quality", "check", "--year", str(year), stdout=io.StringIO(), stderr=io.StringIO())
+    assert not Finding.objects.exists()

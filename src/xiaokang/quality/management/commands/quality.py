@@ -55,7 +55,7 @@ class Command(BaseCommand):
     def run_check(self, prefix, opts):
         try:
             run = run_checks(prefix or None, opts["year"])
-        except ParameterError as exc:
+        except (ParameterError, ValueError) as exc:  # a missing parameter, a year still to come
             raise CommandError(str(exc))
         fmt = opts["format"]
         # the summary line with the table; on standard error when standard output carries CSV or JSON
