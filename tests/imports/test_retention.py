@@ -110,7 +110,8 @@ def test_refused_dry_run_removes_its_copy_but_not_a_shared_one(areas, user, tmp_
 
 @pytest.fixture
 def batches(areas, user, tmp_path, settings):
-    """Eight batches, each of its own content: three ended long ago (their files due), five not."""
+    """Eight batches, each of its own content: three ended long ago (their files due), five not: one ended 10
+    days ago, three waiting for 60 days, one with a job running."""
     now = timezone.now()
 
     def staged(wage, bad=False):
@@ -136,14 +137,15 @@ def batches(areas, user, tmp_path, settings):
     ImportBatch.objects.filter(pk=b["recent_applied"].pk).update(
         status="applied", created_at=now - 11 * DAY, validated_at=now - 11 * DAY, applied_at=now - 10 * DAY)
     (Path(settings.XIAOKANG_IMPORT_DIR) / f"job-{b['recent_applied'].pk}-apply.log").write_bytes(b"y" * 7)
-    b["old_validated"] = staged(1005)  # waiting for 导入 for 200 days: in progress, never purged
+    # waiting for their next step for 60 days: within the retention period, kept (abandoned only after 90)
+    b["old_validated"] = staged(1005)
     ImportBatch.objects.filter(pk=b["old_validated"].pk).update(
-        status="validated", created_at=now - 200 * DAY, validated_at=now - 200 * DAY)
+        status="validated", created_at=now - 60 * DAY, validated_at=now - 60 * DAY)
     b["old_uploaded"] = staged(1006)
-    ImportBatch.objects.filter(pk=b["old_uploaded"].pk).update(created_at=now - 200 * DAY)
+    ImportBatch.objects.filter(pk=b["old_uploaded"].pk).update(created_at=now - 60 * DAY)
     b["old_applying"] = staged(1007)
     ImportBatch.objects.filter(pk=b["old_applying"].pk).update(
-        status="applying", created_at=now - 200 * DAY, validated_at=now - 200 * DAY)
+        status="applying", created_at=now - 60 * DAY, validated_at=now - 60 * DAY)
     b["old_failed_job_running"] = staged(1008)
     ImportBatch.objects.filter(pk=b["old_failed_job_running"].pk).update(
         status="failed", job_phase="validating", created_at=now - 200 * DAY, validated_at=now - 200 * DAY)
@@ -205,11 +207,15 @@ def test_purge_days_option_setting_and_minimum(batches, settings):
     b = batches
     with pytest.raises(CommandError, match="保存期限至少为 1 天"):
         purge("--days", "0")
-    settings.XIAOKANG_IMPORT_RETENTION_DAYS = 5  # recent_applied ended 10 days ago: now due too
+    # recent_applied ended 10 days ago: now due too; the three batches waiting for 60 days are abandoned
+    settings.XIAOKANG_IMPORT_RETENTION_DAYS = 5
     expected = (b["old_applied"].size_bytes + 10 + b["old_failed"].size_bytes + _size(b["old_failed"].error_report_path)
-                + _size(b["old_dry"].error_report_path) + b["recent_applied"].size_bytes + 7)
-    assert purge().startswith(f"已删除 4 个批次的 7 个文件，共 {expected:,} 字节（保存期限 5 天：")
+                + _size(b["old_dry"].error_report_path) + b["recent_applied"].size_bytes + 7
+                + b["old_validated"].size_bytes + b["old_uploaded"].size_bytes + b["old_applying"].size_bytes)
+    assert purge().startswith(f"已删除 7 个批次的 10 个文件，共 {expected:,} 字节（保存期限 5 天：")
     assert not Path(b["recent_applied"].file_path).exists()
+    assert ImportBatch.objects.get(pk=b["old_validated"].pk).status == "failed"
+    assert ImportBatch.objects.get(pk=b["old_failed_job_running"].pk).files_removed_at is None  # its job runs
     # --days overrides the setting
     settings.XIAOKANG_IMPORT_RETENTION_DAYS = 1000
     assert purge("--days", "1").startswith("已删除 0 个批次的 0 个文件")
@@ -295,7 +301,10 @@ def test_each_way_a_batch_ends_records_its_end_time(areas, user, tmp_path):
     assert f'<dd id="files-kept-until">上传文件和错误清单保存至 {until:%Y-%m-%d}，' in page
     waiting = services.validate(services.stage(write_csv(tmp_path / "ok.csv", rows_with_wage(3001)), user))
     assert waiting.status == "validated" and waiting.ended_at is None  # still to be applied: not ended
-    assert 'id="files-kept-until"' not in c.get(reverse("import_batch_detail", args=[waiting.pk])).content.decode()
+    # … but kept only for the retention period from its validation, unless it is applied meanwhile
+    until = timezone.localtime(waiting.validated_at + 90 * DAY).date()
+    page = c.get(reverse("import_batch_detail", args=[waiting.pk])).content.decode()
+    assert f'<dd id="files-kept-until">未导入的批次保存至 {until:%Y-%m-%d}；逾期仍未导入则批次作废' in page
     applied = services.apply(waiting, user)
     assert applied.status == "applied" and applied.ended_at == applied.applied_at >= waiting.validated_at
     call_command("import", str(write_csv(tmp_path / "dry.csv", rows_with_wage(3002))), "--dry-run",
@@ -391,20 +400,85 @@ def test_a_real_purge_lists_the_batches_it_cleared(batches):
     assert "：2 个文件，" in lines[1]  # the upload and the job log
 
 
-def test_the_kept_until_line_only_for_ended_batches_and_names_what_is_kept(batches, user):
-    """A batch waiting to be applied shows no date (the purge never takes it), even with an end time set by
-    hand; a finished dry run, whose upload went at once, keeps only its error workbook — and says so."""
+def test_the_kept_until_line_names_what_is_kept(batches, user, monkeypatch):
+    """A batch waiting to be applied counts from its validation (an end time set by hand changes nothing),
+    one with a job running shows no date; a finished dry run, whose upload went at once, keeps only its
+    error workbook — and says so."""
     b = batches
     ImportBatch.objects.filter(pk=b["old_validated"].pk).update(ended_at=timezone.now() - 100 * DAY)
     c = Client()
     c.force_login(user)
     page = c.get(reverse("import_batch_detail", args=[b["old_validated"].pk])).content.decode()
+    until = timezone.localtime(b["old_validated"].validated_at + 90 * DAY).date()  # 30 days from now
+    assert f'<dd id="files-kept-until">未导入的批次保存至 {until:%Y-%m-%d}；' in page
+    from xiaokang.imports import jobs
+
+    monkeypatch.setattr(jobs, "_alive", lambda pid: pid == 4242)  # a validation job running as process 4242
+    ImportBatch.objects.filter(pk=b["old_uploaded"].pk).update(job_phase="validating", job_pid=4242)
+    page = c.get(reverse("import_batch_detail", args=[b["old_uploaded"].pk])).content.decode()
     assert 'id="files-kept-until"' not in page
     dry = ImportBatch.objects.get(pk=b["old_dry"].pk)
     page = c.get(reverse("import_batch_detail", args=[dry.pk])).content.decode()
     until = timezone.localtime(dry.ended_at + 90 * DAY).date()
     assert f'<dd id="files-kept-until">错误清单保存至 {until:%Y-%m-%d}，' in page
     assert "试运行结束（或中断）后上传文件已删除" in page and "上传文件和错误清单保存至" not in page
+
+
+def test_purge_ends_batches_abandoned_past_the_retention_period(areas, user, tmp_path, monkeypatch):
+    """A batch nobody applied (or whose validation died) keeps full ID numbers only for the retention period
+    from its last step: then the purge ends it (failed, with the reason) and removes its files. A job whose
+    process has gone is closed first; a batch with a job running is left alone."""
+    from xiaokang.imports import jobs
+
+    now = timezone.now()
+    monkeypatch.setattr(jobs, "_alive", lambda pid: pid == 4242)  # only process 4242 runs an import job
+
+    def waiting(wage, days, **fields):
+        batch = services.stage(write_csv(tmp_path / f"w{wage}.csv", rows_with_wage(wage)), user)
+        ImportBatch.objects.filter(pk=batch.pk).update(created_at=now - days * DAY, **fields)
+        age(batch.file_path, days)
+        batch.refresh_from_db()
+        return batch
+
+    validated = waiting(5001, 100, status="validated", validated_at=now - 95 * DAY)
+    died = waiting(5002, 100, job_phase="validating", job_pid=999_999, job_started_at=now - 100 * DAY)
+    applying = waiting(5003, 120, status="applying", validated_at=now - 120 * DAY)  # a command-line apply killed
+    running = waiting(5004, 100, job_phase="validating", job_pid=4242, job_started_at=now - 100 * DAY)
+    recent = waiting(5005, 80, status="validated", validated_at=now - 80 * DAY)
+    sizes = validated.size_bytes + died.size_bytes + applying.size_bytes
+    rows = list(ImportBatch.objects.order_by("pk").values())
+
+    text = purge("--dry-run")  # lists what would go, changes nothing (the dead job is not closed either)
+    assert text.startswith(f"试运行（未删除）：将删除 2 个批次的 2 个文件，共 {validated.size_bytes + applying.size_bytes:,} 字节")
+    assert "；其中 2 个批次逾期未导入，将作废" in text
+    assert list(ImportBatch.objects.order_by("pk").values()) == rows
+
+    before = timezone.now()
+    lines = purge().splitlines()
+    assert lines[0].startswith(f"已删除 3 个批次的 3 个文件，共 {sizes:,} 字节（保存期限 90 天：")
+    assert lines[0].endswith("；其中 3 个批次逾期未导入，已作废")
+    started = timezone.localtime(applying.validated_at).date()
+    assert lines[1] == f"  批次 #{applying.pk} w5003.csv（导入中，{started:%Y-%m-%d} 起未导入，逾期作废）：1 个文件，{applying.size_bytes:,} 字节"
+    assert [line.split("（")[0].strip() for line in lines[1:]] == [
+        f"批次 #{applying.pk} w5003.csv", f"批次 #{died.pk} w5002.csv", f"批次 #{validated.pk} w5001.csv"]
+    for batch in (validated, died, applying):
+        row = ImportBatch.objects.get(pk=batch.pk)
+        assert (row.status, row.file_path, row.job_phase) == ("failed", "", "")
+        assert row.ended_at >= before and row.files_removed_at >= before
+        assert row.message == "超过保存期限（90 天）未导入，批次已作废，上传文件和错误清单已删除；如需导入请重新上传"
+        assert not Path(batch.file_path).exists()
+    for batch in (running, recent):
+        row = ImportBatch.objects.get(pk=batch.pk)
+        assert (row.status, row.files_removed_at) == (batch.status, None) and Path(row.file_path).is_file()
+    # the abandoned batch cannot be applied any more; its page says why
+    c = Client()
+    c.force_login(user)
+    response = c.post(reverse("import_batch_apply", args=[validated.pk]))
+    assert response.status_code == 409
+    page = c.get(reverse("import_batch_detail", args=[validated.pk])).content.decode()
+    assert "超过保存期限（90 天）未导入，批次已作废" in page and "上传文件和错误清单已按保存期限删除" in page
+    assert 'id="apply-form"' not in page
+    assert purge().startswith("已删除 0 个批次的 0 个文件")
 
 
 def test_a_broken_off_dry_run_is_not_validated_again_from_the_web(areas, user, tmp_path):

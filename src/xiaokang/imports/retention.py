@@ -9,13 +9,19 @@ They hold full ID and phone numbers (personal information under the PIPL), so th
                                            # remove the files of batches ended more than ``days`` days ago
     files_present(batch) -> bool           # whether the stored upload of ``batch`` is still on disk
     end_time(batch) -> datetime | None     # when it ended, as the purge counts it (None: not ended)
-    files_kept_until(batch) -> datetime | None   # when an ended batch's files fall due
+    files_kept_until(batch) -> datetime | None   # when a batch's files fall due (ended, or left waiting)
 
 A batch has ended when it was applied, failed, or is a dry run that finished (validated or failed) or was
 broken off (still uploaded: a dry run is never resumed); its end is ``ended_at`` (recorded when it ended;
 for rows older than that field: applied, else validated, else uploaded). Batches still uploaded, validated
-(not a dry run) or applying, and batches with a job running, are never touched. The purge clears
-the paths on the batch row and sets ``files_removed_at``; the row itself (counts, errors) stays.
+(not a dry run) or applying, and batches with a job running, are not ended — but one left waiting
+(uploaded, validated, or "applying" with no job: a command-line apply killed) for longer than the retention
+period since it was uploaded or validated is *abandoned* (逾期未导入): the purge ends it (status failed,
+``ended_at`` now, the reason in its message — nobody can apply it any more; the file would have to be
+uploaded again) and removes its files too, so that a file nobody imported does not keep full ID numbers for
+ever. Before that it closes the jobs whose process has gone (``jobs.refresh``). A batch with a job running is
+never touched. The purge clears the paths on the batch row and sets ``files_removed_at``; the row itself
+(counts, errors) stays.
 
 Several batches of the same content share one stored upload (its name is the content's SHA-256 and the file
 name), so a file is removed only when no other batch still refers to it (it goes with the last of them).
@@ -43,6 +49,12 @@ DEFAULT_DAYS = 90
 ENDED_STATUSES = (BatchStatus.APPLIED, BatchStatus.FAILED)
 DRY_RUN_ENDED_STATUSES = (BatchStatus.VALIDATED, BatchStatus.UPLOADED)
 ENDED = Q(status__in=ENDED_STATUSES) | Q(dry_run=True, status__in=DRY_RUN_ENDED_STATUSES)
+# Batches waiting for a next step (not a dry run): uploaded, validated, or "applying" — with no job running, an
+# apply that was killed (the command line's has no job; a web job's is closed by ``jobs.refresh`` first).
+# Waiting longer than the retention period since their last step (``WAITING_SINCE``), they are abandoned.
+WAITING_STATUSES = (BatchStatus.UPLOADED, BatchStatus.VALIDATED, BatchStatus.APPLYING)
+WAITING = Q(dry_run=False, status__in=WAITING_STATUSES)
+WAITING_SINCE = ("validated_at", "created_at")
 
 
 def retention_days() -> int:
@@ -64,19 +76,29 @@ def end_time(batch: ImportBatch) -> dt.datetime | None:
     return batch.ended_at or batch.applied_at or batch.validated_at or batch.created_at
 
 
-def files_kept_until(batch: ImportBatch) -> dt.datetime | None:
-    """When the stored files of an ended ``batch`` fall due for the purge (its end + the retention period);
-    None for a batch not ended yet, or whose files are already gone."""
-    end = end_time(batch)
-    if end is None or batch.files_removed_at or not (batch.file_path or batch.error_report_path):
+def waiting_since(batch: ImportBatch) -> dt.datetime | None:
+    """For a batch waiting for its next step (``WAITING``: uploaded, validated or left applying; not a dry
+    run), the time of its last step (validated, else uploaded); None for any other batch."""
+    if batch.dry_run or batch.status not in WAITING_STATUSES:
         return None
-    return end + dt.timedelta(days=retention_days())
+    return batch.validated_at or batch.created_at
+
+
+def files_kept_until(batch: ImportBatch) -> dt.datetime | None:
+    """When the stored files of ``batch`` fall due for the purge: an ended batch's end + the retention
+    period; a batch waiting for 导入 (or for a validation to be resumed), its last step + the retention
+    period (then it is abandoned: ended and its files removed). None while a job runs, for a batch
+    whose files are already gone, or when it has none."""
+    start = end_time(batch) or (None if batch.job_phase else waiting_since(batch))
+    if start is None or batch.files_removed_at or not (batch.file_path or batch.error_report_path):
+        return None
+    return start + dt.timedelta(days=retention_days())
 
 
 def _shared(path: str, exclude) -> bool:
-    """Whether a batch other than those in ``exclude`` (a pk or a queryset of batches) refers to ``path``."""
+    """Whether a batch other than those in ``exclude`` (a pk or a list of pks) refers to ``path``."""
     others = ImportBatch.objects.filter(Q(file_path=path) | Q(error_report_path=path))
-    others = others.exclude(pk__in=exclude) if hasattr(exclude, "values") else others.exclude(pk=exclude)
+    others = others.exclude(pk__in=exclude) if isinstance(exclude, list) else others.exclude(pk=exclude)
     return others.exists()
 
 
@@ -118,7 +140,8 @@ def discard_upload(batch: ImportBatch) -> int:
 
 @dataclass
 class PurgedBatch:
-    """One batch of a purge: its files removed (count) and their size in bytes; ``ended_at`` its end."""
+    """One batch of a purge: its files removed (count) and their size in bytes; ``ended_at`` its end (for
+    an abandoned batch, ``abandoned`` True: its last step, and ``status`` the status it was left in)."""
 
     pk: int
     file_name: str
@@ -126,6 +149,7 @@ class PurgedBatch:
     ended_at: dt.datetime
     files: int = 0
     bytes: int = 0
+    abandoned: bool = False
 
 
 @dataclass
@@ -147,6 +171,11 @@ class PurgeResult:
         return len(self.items)
 
     @property
+    def abandoned(self) -> int:
+        """How many of the batches were abandoned (waiting past the retention period; ended by the purge)."""
+        return sum(1 for i in self.items if i.abandoned)
+
+    @property
     def files(self) -> int:
         return sum(i.files for i in self.items)
 
@@ -165,6 +194,27 @@ def purgeable(cutoff: dt.datetime):
             .order_by("end_time", "pk"))
 
 
+def abandoned(cutoff: dt.datetime):
+    """The batches waiting for their next step (``WAITING``) since before ``cutoff`` with no job running and
+    files not yet removed: abandoned; oldest first, annotated with ``end_time`` (their last step)."""
+    return (ImportBatch.objects.filter(WAITING, job_phase="", files_removed_at__isnull=True)
+            .annotate(end_time=Coalesce(*WAITING_SINCE))
+            .filter(end_time__lt=cutoff)
+            .order_by("end_time", "pk"))
+
+
+def _close_gone_jobs(cutoff: dt.datetime) -> None:
+    """Close the jobs of waiting batches started before ``cutoff`` whose process has gone (``jobs.refresh``),
+    so that a batch whose validation or apply job died long ago can be found abandoned."""
+    from . import jobs
+
+    for batch in ImportBatch.objects.filter(WAITING, job_started_at__lt=cutoff).exclude(job_phase=""):
+        jobs.refresh(batch)
+
+
+ABANDONED_MESSAGE = "超过保存期限（%(days)s 天）未导入，批次已作废，上传文件和错误清单已删除；如需导入请重新上传"
+
+
 def _job_logs(batch: ImportBatch) -> list[Path]:
     from . import jobs, services
 
@@ -173,8 +223,9 @@ def _job_logs(batch: ImportBatch) -> list[Path]:
 
 def purge(days: int | None = None, *, dry_run: bool = False, now: dt.datetime | None = None) -> PurgeResult:
     """Remove the stored files (upload, error workbook, job logs) of the batches that ended more than
-    ``days`` days (default ``retention_days()``) before ``now``, clear their paths and set
-    ``files_removed_at``; remove what uploads and imports broken off more than a day ago left (temporary
+    ``days`` days (default ``retention_days()``) before ``now``, and of the batches abandoned (waiting for
+    their next step since before then: ended here, status failed with the reason), clear their paths and
+    set ``files_removed_at``; remove what uploads and imports broken off more than a day ago left (temporary
     files, work folders). ``dry_run``: count what would go, remove and change nothing. Missing files are
     skipped (not counted); a stored upload written again after the cutoff (the same content uploaded anew)
     is kept. Raises ValueError when ``days`` is less than 1 (a dry run still running could lose its file)."""
@@ -183,17 +234,27 @@ def purge(days: int | None = None, *, dry_run: bool = False, now: dt.datetime | 
         raise ValueError(_("保存期限至少为 1 天（收到 %(days)s）") % {"days": days})
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=days)
-    due = purgeable(cutoff)
+    if not dry_run:
+        _close_gone_jobs(cutoff)
+    due = [(b, False) for b in purgeable(cutoff)] + [(b, True) for b in abandoned(cutoff)]
+    going = [b.pk for b, _abandoned in due]
     result = PurgeResult(days=days, cutoff=cutoff, dry_run=dry_run)
     seen: set[str] = set()
-    for batch in list(due):
-        item = PurgedBatch(batch.pk, batch.file_name, batch.status, batch.end_time)
+    for batch, is_abandoned in due:
+        if is_abandoned and not dry_run:
+            # end it first (conditionally: a batch someone starts to apply right now is left alone) — once
+            # failed, nobody can apply it while its file goes
+            ended = ImportBatch.objects.filter(pk=batch.pk, status=batch.status, job_phase="").update(
+                status=BatchStatus.FAILED, ended_at=now, message=ABANDONED_MESSAGE % {"days": days})
+            if not ended:
+                continue
+        item = PurgedBatch(batch.pk, batch.file_name, batch.status, batch.end_time, abandoned=is_abandoned)
         paths = [p for p in (batch.file_path, batch.error_report_path) if p]
         for path in [*paths, *map(str, _job_logs(batch))]:
             if path in seen:
                 continue
             seen.add(path)
-            if path in paths and _shared(path, due.values("pk")):
+            if path in paths and _shared(path, going):
                 continue  # another batch (recent or in progress) still needs it
             # an upload written again since the cutoff belongs to a new upload of the same content, whose
             # batch row may not exist yet (services.stage moves the file, then creates the row): kept

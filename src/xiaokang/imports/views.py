@@ -196,7 +196,8 @@ class BatchDetailView(UploadRoleMixin, TemplateView):
                        and not batch.dry_run,  # a dry run's page says its upload went when it ended
                        job_running=running, job_label=JOB_LABELS.get(batch.job_phase, batch.job_phase),
                        job_elapsed=elapsed, refresh_seconds=REFRESH_SECONDS if running else None,
-                       statuses=BatchStatus, files_kept_until=retention.files_kept_until(batch))
+                       statuses=BatchStatus, files_kept_until=retention.files_kept_until(batch),
+                       waiting=retention.waiting_since(batch) is not None)
         return context
 
     def get(self, request, *args, **kwargs):

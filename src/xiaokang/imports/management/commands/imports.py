@@ -2,8 +2,9 @@
 
 The uploaded files and error workbooks of batches that ended (applied, failed, or a finished dry run) more
 than N days ago (default ``XIAOKANG_IMPORT_RETENTION_DAYS``, 90) are deleted, their paths cleared on the
-batch and the time recorded (``files_removed_at``); batches still uploaded, validated or applying are never
-touched (``xiaokang.imports.retention``). Prints the total, then each batch (files, bytes, when it ended);
+batch and the time recorded (``files_removed_at``); batches still uploaded, validated or applying are not
+ended, but one left waiting that long since it was uploaded or validated is abandoned: ended (failed, with
+the reason) and its files removed too (``xiaokang.imports.retention``). Prints the total, then each batch (files, bytes, when it ended);
 ``--dry-run`` lists what would go and removes nothing (``xiaokang imports -v 0 purge``: the total only).
 Meant for a daily cron job::
 
@@ -45,6 +46,9 @@ class Command(BaseCommand):
         else:
             line = _("已删除 %(batches)s 个批次的 %(files)s 个文件，共 %(bytes)s 字节"
                      "（保存期限 %(days)s 天：%(cutoff)s 之前结束的批次）") % values
+        if result.abandoned:
+            line += (_("；其中 %(n)s 个批次逾期未导入，将作废") if dry_run
+                     else _("；其中 %(n)s 个批次逾期未导入，已作废")) % {"n": result.abandoned}
         if result.stray_files:
             stray = {"n": result.stray_files, "bytes": f"{result.stray_bytes:,}"}
             line += (_("；另将删除 %(n)s 个中断的上传或导入留下的临时文件，共 %(bytes)s 字节") if dry_run
@@ -52,10 +56,13 @@ class Command(BaseCommand):
         self.stdout.write(line)
         if options.get("verbosity", 1) >= 1:  # the batches too: a cron job's log says what went
             for item in result.items:
-                self.stdout.write(_("  批次 #%(pk)s %(name)s（%(status)s，%(ended)s 结束）：%(files)s 个文件，%(bytes)s 字节")
-                                  % {"pk": item.pk, "name": item.file_name, "status": _status(item.status),
-                                     "ended": f"{timezone.localtime(item.ended_at):%Y-%m-%d}",
-                                     "files": item.files, "bytes": f"{item.bytes:,}"})
+                if item.abandoned:
+                    text = _("  批次 #%(pk)s %(name)s（%(status)s，%(ended)s 起未导入，逾期作废）：%(files)s 个文件，%(bytes)s 字节")
+                else:
+                    text = _("  批次 #%(pk)s %(name)s（%(status)s，%(ended)s 结束）：%(files)s 个文件，%(bytes)s 字节")
+                self.stdout.write(text % {"pk": item.pk, "name": item.file_name, "status": _status(item.status),
+                                          "ended": f"{timezone.localtime(item.ended_at):%Y-%m-%d}",
+                                          "files": item.files, "bytes": f"{item.bytes:,}"})
 
 
 def _status(value: str) -> str:
