@@ -38,3 +38,22 @@ def test_serve_refuses_to_start_when_the_shared_cache_is_unreachable(settings, m
     with pytest.raises(CommandError, match=r"共享缓存不可用（redis://127.0.0.1:1/0）：ConnectionError"):
         call_command("serve", "--no-collectstatic", stdout=io.StringIO())
     assert started == []
+
+
+def test_serve_checks_its_numbers(monkeypatch):
+    """A wrong XIAOKANG_WORKERS / XIAOKANG_THREADS names the variable (ImproperlyConfigured: the ``xiaokang``
+    command prints that one line, exit 2; it was a ValueError traceback); --workers 0 is refused."""
+    import pytest
+    from django.core.exceptions import ImproperlyConfigured
+    from django.core.management.base import CommandError
+
+    monkeypatch.setenv("XIAOKANG_WORKERS", "four")
+    with pytest.raises(ImproperlyConfigured, match=r"XIAOKANG_WORKERS must be a whole number \(at least 1\), got 'four'"):
+        call_command("serve", "--no-collectstatic", stdout=io.StringIO())
+    monkeypatch.delenv("XIAOKANG_WORKERS")
+    monkeypatch.setenv("XIAOKANG_THREADS", "0")
+    with pytest.raises(ImproperlyConfigured, match="XIAOKANG_THREADS must be at least 1, got 0"):
+        call_command("serve", "--no-collectstatic", stdout=io.StringIO())
+    monkeypatch.delenv("XIAOKANG_THREADS")
+    with pytest.raises(CommandError, match="须至少为 1，收到 0"):
+        call_command("serve", "--workers", "0", "--no-collectstatic", stdout=io.StringIO())

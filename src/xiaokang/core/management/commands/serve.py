@@ -4,11 +4,25 @@ Runs the production WSGI server (gunicorn, threaded workers) after collecting st
 whitenoise then serves itself: no CDN and no separate web server needed on an intranet.
 """
 
+import argparse
 import multiprocessing
 import os
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+
+from xiaokang.settings import _env_int
+
+
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (workers, threads)."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"须为正整数，收到 {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"须至少为 1，收到 {number}")
+    return number
 
 
 def check_cache() -> None:
@@ -31,9 +45,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("XIAOKANG_BIND", "127.0.0.1:8000"),
                             help="监听地址:端口（默认 127.0.0.1:8000，环境变量 XIAOKANG_BIND）")
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("XIAOKANG_WORKERS", 0)) or None,
+        # the environment's values are checked like the settings' (a wrong one: one line naming it, exit 2)
+        parser.add_argument("--workers", type=_positive, default=_env_int("XIAOKANG_WORKERS", 0, 1) or None,
                             help="工作进程数（默认 CPU 数 × 2 + 1，环境变量 XIAOKANG_WORKERS）")
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("XIAOKANG_THREADS", 10)),
+        parser.add_argument("--threads", type=_positive, default=_env_int("XIAOKANG_THREADS", 10, 1),
                             help="每个工作进程的线程数（默认 10，环境变量 XIAOKANG_THREADS）")
         parser.add_argument("--no-collectstatic", action="store_true", help="启动前不收集静态文件")
 
