@@ -64,6 +64,8 @@ class Command(BaseCommand):
         options = {
             "bind": opts["bind"], "workers": workers, "threads": opts["threads"], "worker_class": "gthread",
             "accesslog": "-", "timeout": 120,
+            # ID and mobile numbers masked in gunicorn's own access and error logs (a search is a GET query)
+            "logger_class": "xiaokang.core.serverlog.MaskedLogger",
             # Keep-alive connections wait 10 s for their next request (gunicorn: 2 s): a busy worker that is
             # slow to poll must not close a connection whose next request has already arrived.
             "keepalive": 10,
