@@ -563,7 +563,7 @@ def child_import(p: dict) -> dict:
     before_h, before_m = Household.objects.count(), Member.objects.count()
     t0 = _t.perf_counter()
     batch = services.stage(p["csv"], user, file_name=Path(p["csv"]).name, channel="command")
-    services.validate(batch)
+    services.validate(batch, registry_checks=False)  # as the command line: the registry checks run in apply
     t_valid = _t.perf_counter() - t0
     steps = dict(getattr(batch, "timings", {}))  # seconds per step (``imports.timing``)
     if batch.status != "validated":

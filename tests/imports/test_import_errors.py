@@ -168,3 +168,50 @@ def test_unreadable_and_unsupported_files(user, tmp_path):
     assert reasons(batch) == [("", None, "", ".pdf", "不支持的文件类型（请使用 .xlsx、.xls 或 .csv）")]
     empty = write_csv(tmp_path / "empty.csv", [])
     assert reasons(run(empty, user)) == [("CSV", None, "", "", "文件中没有数据行")]
+
+
+def test_command_line_checks_the_registry_once_in_apply(user, tmp_path, areas, monkeypatch):
+    """The command line validates and applies in one run: the checks against the registry run once, in the
+    apply's transaction (no key staging at validation), and report as on the web — row, column, reason;
+    all-or-nothing (exit 1, nothing written), a dry run fails the same way, ``--partial`` leaves the
+    household out."""
+    import io
+
+    import pytest
+    from django.core.management import call_command
+
+    from xiaokang.imports.models import ImportBatch
+
+    h = Household.objects.create(household_number="YL09", area_id=YL_VILLAGE, identified_year=2014, main_cause="01")
+    Member.objects.create(household=h, name="测试甲", id_number=ID_A, sex="1", birth_date=dt.date(1970, 3, 1),
+                          relation="01")
+    path = write_csv(tmp_path / "a.csv", base_rows())
+    expected = [("CSV", 2, "证件号码", ID_A, "测试甲 的证件号码同时出现在其他户：已是户 YL09 的成员")]
+    for extra in (["--dry-run"], []):
+        out = io.StringIO()
+        with pytest.raises(SystemExit) as exit_:
+            call_command("import", str(path), "--area", "430225", *extra, stdout=out)
+        assert exit_.value.code == 1
+        batch = ImportBatch.objects.latest("pk")
+        assert (batch.status, batch.dry_run, reasons(batch)) == ("failed", bool(extra), expected)
+        assert "状态 失败" in out.getvalue() and "错误 1 处（全部未导入）：" in out.getvalue()
+        assert Household.objects.count() == 1
+    # validated without staging the keys; the registry read once, by the apply
+    import xiaokang.imports.services as services
+
+    seen = {}
+    real_validate = services.validate
+
+    def validate(batch, **kwargs):
+        batch = real_validate(batch, **kwargs)
+        seen.update(kwargs, steps=set(batch.timings))
+        return batch
+
+    monkeypatch.setattr(services, "validate", validate)
+    with pytest.raises(SystemExit) as exit_:
+        call_command("import", str(path), "--area", "430225", "--partial", stdout=io.StringIO())
+    assert seen["registry_checks"] is False and not any(s.startswith(("stage", "check")) for s in seen["steps"])
+    batch = ImportBatch.objects.latest("pk")
+    assert exit_.value.code == 3 and batch.status == "applied" and reasons(batch) == expected
+    assert (batch.households_new, batch.households_rejected) == (1, 1)
+    assert set(Household.objects.values_list("household_number", flat=True)) == {"YL02", "YL09"}

@@ -234,16 +234,25 @@ def covering_area(parsed: Parsed) -> str:
     return ""
 
 
-def validate(batch: ImportBatch) -> ImportBatch:
+def validate(batch: ImportBatch, *, registry_checks: bool = True) -> ImportBatch:
     """Read and check the file (nothing written to the registry). Status: validated, or failed when there
-    are errors and the batch is not partial (or the errors are in the file's layout)."""
+    are errors and the batch is not partial (or the errors are in the file's layout).
+
+    ``registry_checks=False`` leaves out the checks against the registry (a household number of another
+    area, a person already in another household: ``apply.check_staged``) for a caller that applies the batch
+    at once — the command line, real run or dry run: ``apply`` runs those checks anyway, inside its
+    transaction on the rows it writes, and reports them the same way (row, column, reason; all-or-nothing,
+    or with ``--partial`` the household left out), so running them here too would stage the keys and
+    read the registry twice. The web validates alone (the user reads the errors before pressing 导入) and
+    keeps them."""
     with timing.recording() as rec:
         parsed = _parsed(batch)
-        with transaction.atomic():
-            try:
-                _check(batch, parsed, keys_only=True)
-            finally:
-                A.drop_staging()
+        if registry_checks:
+            with transaction.atomic():
+                try:
+                    _check(batch, parsed, keys_only=True)
+                finally:
+                    A.drop_staging()
         with timing.step("validate: record errors"):
             _record_errors(batch, parsed)
     batch.timings = rec.seconds
@@ -393,7 +402,7 @@ def _apply(batch: ImportBatch, user, *, dry_run: bool, claimed: bool) -> ImportB
         _record_errors(batch, parsed)
         if result is not None:
             _counts(batch, result)
-        if failed and not dry_run:
+        if failed and (not dry_run or batch.dry_run):  # a dry-run batch fails too (its registry checks run here)
             batch.status = BatchStatus.FAILED
             batch.message = errors_message(batch, len(parsed.issues))
         batch.ended_at = timezone.now()

@@ -51,7 +51,8 @@ class Command(BaseCommand):
         try:
             batch = services.stage(file, acting, partial, area_code=area_code or "", channel="command",
                                    reimport=reimport, dry_run=dry_run)
-            batch = services.validate(batch)
+            # the checks against the registry run once, in the apply below (real run or dry run)
+            batch = services.validate(batch, registry_checks=False)
             if batch.status == "validated":
                 batch = services.apply(batch, acting, dry_run=dry_run)
             elif batch.status == "failed" and not batch.error_count:
