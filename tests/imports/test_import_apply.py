@@ -14,7 +14,7 @@ from xiaokang.imports import services
 from xiaokang.imports.models import ImportBatch
 from xiaokang.registry.models import Household, Income, Member
 
-from .conftest import HEADERS, ID_A, ID_B, ID_D, YL_VILLAGE, base_rows, reasons, run, write_csv
+from .conftest import HEADERS, ID_A, ID_B, ID_D, YL_VILLAGE, YL_VILLAGE2, base_rows, reasons, run, write_csv
 
 
 def test_importing_the_same_file_twice_changes_nothing(user, tmp_path):
@@ -301,3 +301,24 @@ def test_cli_partial_import_of_content_already_applied_says_why(areas, tmp_path)
     text = out.getvalue()
     assert "状态 失败\n  相同内容的文件（p.csv）已在本区域导入过" in text and "请加 --reimport 参数重新运行" in text
     assert "错误 1 处（全部未导入）" in text
+
+
+def test_records_of_a_household_the_file_moves_follow_it(user, tmp_path):
+    """A file that moves a household to another village: its findings (and cases, warnings, workflows —
+    ``registry.area_follow``) take the new village's code, so that the old village no longer reaches them."""
+    from django.utils import timezone
+
+    from xiaokang.quality.models import Finding
+
+    assert run(write_csv(tmp_path / "a.csv", base_rows()), user).status == "applied"
+    yl01 = Household.objects.get(household_number="YL01")
+    now = timezone.now()
+    finding = Finding.objects.create(rule_code="Q24_NO_PAIRING_CADRE", household=yl01, area_code=YL_VILLAGE,
+                                     year=2019, first_seen=now, last_seen=now)
+    rows = base_rows()
+    rows[0][1] = rows[1][1] = YL_VILLAGE2  # YL01 moves to the second village
+    batch = run(write_csv(tmp_path / "b.csv", rows), user)
+    assert (batch.status, batch.households_changed) == ("applied", 1)
+    assert Household.objects.get(pk=yl01.pk).area_id == YL_VILLAGE2
+    assert Finding.objects.get(pk=finding.pk).area_code == YL_VILLAGE2
+    assert "apply: records follow moved households" in batch.timings

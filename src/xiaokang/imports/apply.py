@@ -410,8 +410,18 @@ def apply_staged(*, reason: str, user=None) -> ApplyResult:
         # household removed from the staging tables), and so is its income.
         if all_new and pg:
             return _insert_new(cur, (hf, mf, inf), reason, user_id, now)
+        moved = []
+        if not all_new:  # households the file moves to another village (their records follow them, below)
+            area_col = qn(Household._meta.get_field("area").column)
+            cur.execute(f"SELECT h.id FROM {sh} s {join_h} WHERE h.{area_col} <> s.{area_col}")
+            moved = [r[0] for r in cur.fetchall()]
         result.households = _merge(cur, Household, STAGE_H, "t.household_number = s.household_number", "",
                                    hf, {}, reason, user_id, now, all_new)
+        if moved:
+            from xiaokang.registry.area_follow import follow_household_area
+
+            with step("apply: records follow moved households"):
+                follow_household_area(moved)
         result.members = _merge(cur, Member, STAGE_M, "t.id_number = s.id_number", join_h, mf,
                                 {"household_id": "h.id"}, reason, user_id, now, all_new)
         result.incomes = _merge(cur, Income, STAGE_I, "t.household_id = h.id AND t.year = s.year", join_h, inf,

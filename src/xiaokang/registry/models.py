@@ -119,9 +119,16 @@ class Household(models.Model):
     def save(self, *args, **kwargs):
         # Any save of an existing household (admin, scripts) moves the version on, so that a web edit
         # opened before it gets a conflict (services.update_household) instead of overwriting it.
+        moved = False
         if not self._state.adding and self.pk is not None:
             self.version = (self.version or 0) + 1
+            before = type(self)._base_manager.filter(pk=self.pk).values_list("area_id", flat=True).first()
+            moved = before is not None and before != self.area_id
         super().save(*args, **kwargs)
+        if moved:  # its findings, cases, warnings, workflows… carry its village code: they move with it
+            from .area_follow import follow_household_area
+
+            follow_household_area([self.pk])
 
     def clean(self):
         if self.other_causes and self.main_cause and self.main_cause in self.other_causes.split(","):
