@@ -5,13 +5,20 @@ mechanism, ``xiaokang.core.scoping``): a changelist lists only rows inside the u
 a change page of a row outside it is "not found" (the admin redirects to its index with a message).
 Foreign-key choices (select boxes, raw-id and autocomplete inputs) are limited the same way, and a
 save that would put a row outside the user's area is refused. A model without area (parameter values)
-is readable by staff with the view permission and writable by superusers only.
+is readable by staff with the view permission and writable by superusers only. Statisticians and donors
+(aggregates only) never get the admin, whatever their group or staff flag (``NO_ADMIN_ROLES``).
+
+The admin never shows a full ID or mobile number (the household page's logged display is the one place):
+``AdminMaskingMiddleware`` masks them in every admin page and JSON answer (readonly fields, stored import
+errors, finding values…), and the member and household forms show their ID and phone number masked and
+keep the stored number when the masked one comes back unchanged (``registry.admin``).
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
+from django.urls import NoReverseMatch, reverse
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
@@ -47,6 +54,43 @@ AREA_ADMIN_PERMISSIONS = {
     "quality": {"finding": ("view",)},
     "imports": {"importbatch": ("view",), "exportlog": ("view",)},
 }
+
+
+# Roles that see aggregates only: no admin at all (it is person-level throughout).
+NO_ADMIN_ROLES = frozenset({"statistician", "donor"})
+
+
+def admin_refused(user) -> bool:
+    """Whether ``user`` is kept out of the admin by role (statisticians and donors), superusers excepted."""
+    return not user.is_superuser and getattr(user, "role", None) in NO_ADMIN_ROLES
+
+
+class AdminMaskingMiddleware:
+    """Masks ID and mobile numbers (``logmask.mask_text``: ``430225********1234``, ``138****5678``) in every
+    HTML and JSON answer under the admin site, so that no admin page — a readonly field, a stored import
+    error, a finding's value, an inline — shows a full number. Masking keeps the length, so the answer's
+    Content-Length stays right."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        try:
+            prefix = reverse("admin:index")
+        except NoReverseMatch:
+            return response
+        kind = response.get("Content-Type", "")
+        if (request.path.startswith(prefix) and not response.streaming
+                and kind.startswith(("text/html", "application/json"))):
+            from .logmask import mask_text
+
+            charset = response.charset or "utf-8"
+            text = response.content.decode(charset)
+            masked = mask_text(text)
+            if masked != text:
+                response.content = masked.encode(charset)
+        return response
 
 
 def is_scoped(model) -> bool:
@@ -89,7 +133,15 @@ class ScopedModelAdmin(ScopeFormfieldsMixin, admin.ModelAdmin):
             qs = qs.order_by(*ordering)
         return qs
 
+    def has_module_permission(self, request):
+        return not admin_refused(request.user) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return not admin_refused(request.user) and super().has_view_permission(request, obj)
+
     def _write_allowed(self, request) -> bool:
+        if admin_refused(request.user):
+            return False
         if request.user.is_superuser:
             return True
         return is_scoped(self.model) and not self.superuser_only_write

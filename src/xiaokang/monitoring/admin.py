@@ -13,7 +13,9 @@ class HouseholdEventAdmin(ScopedModelAdmin):
     list_display = ("household", "kind", "occurred_on", "amount", "member", "source", "area_code")
     list_filter = ("kind",)
     search_fields = ("=household__household_number", "=area_code")
-    raw_id_fields = ("household", "member")
+    # autocomplete, not raw-id inputs: Django's raw-id widget looks the typed id up unscoped and would show
+    # the name of any household or member (the autocomplete reads the scoped admin querysets)
+    autocomplete_fields = ("household", "member")
     readonly_fields = ("recorded_by",)
     ordering = ("-occurred_on", "-id")
 

@@ -13,5 +13,4 @@ class FindingAdmin(ReadOnlyScopedModelAdmin):
     list_filter = ("status", "rule_code", "year")
     search_fields = ("=area_code", "=household__household_number")
     list_select_related = ("household", "member")
-    raw_id_fields = ("household", "member", "confirmed_by")
     ordering = ("area_code", "household_id", "rule_code")

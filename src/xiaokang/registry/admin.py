@@ -5,8 +5,61 @@ from django.utils.translation import gettext_lazy as _
 
 from xiaokang.core.admin import ReadOnlyScopedModelAdmin, ScopedModelAdmin, ScopedStackedInline, ScopedTabularInline
 
+from xiaokang.core.logmask import mask_phone
+
 from .idnumber import mask_id_number
 from .models import FullIdView, Household, Income, Member
+
+
+class MaskedInput(forms.TextInput):
+    """A text input that shows its number masked (the admin never shows a full ID or phone number)."""
+
+    def __init__(self, mask, attrs=None):
+        super().__init__(attrs)
+        self.mask = mask
+
+    def format_value(self, value):
+        return self.mask(str(value)) if value else value
+
+
+class MaskedNumberField(forms.CharField):
+    """A number shown masked: sent back unchanged (still masked) it counts as unchanged and keeps the stored
+    number (``MaskedNumbersForm``); a full new number replaces it."""
+
+    def __init__(self, *, mask, **kwargs):
+        kwargs["widget"] = MaskedInput(mask)
+        super().__init__(**kwargs)
+        self.mask = mask
+
+    def has_changed(self, initial, data):
+        if initial and data == self.mask(str(initial)):
+            return False
+        return super().has_changed(initial, data)
+
+
+class MaskedNumbersForm(forms.ModelForm):
+    """An admin form whose ``masked`` fields (name → mask) show the stored number masked and keep it when
+    the masked value comes back; the help text says how to change it."""
+
+    masked: dict = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, mask in self.masked.items():
+            old = self.fields.get(name)
+            if old is None:
+                continue
+            self.fields[name] = MaskedNumberField(
+                mask=mask, max_length=old.max_length, required=old.required, label=old.label,
+                help_text=_("显示为脱敏号码；不改动则保留原号码，输入完整的新号码则修改"))
+
+    def clean(self):
+        data = super().clean()
+        for name, mask in self.masked.items():
+            stored = getattr(self.instance, name, "") if self.instance.pk is not None else ""
+            if name in data and stored and data[name] == mask(stored):
+                data[name] = stored
+        return data
 
 
 def _household_of(obj):
@@ -45,12 +98,13 @@ def record_state(model, values: dict) -> str:
     return hashlib.sha256(repr([str(values[n]) for n in names]).encode()).hexdigest()[:32]
 
 
-class RecordStateForm(forms.ModelForm):
+class RecordStateForm(MaskedNumbersForm):
     """The admin form of a member or an income (standalone or inline under its household) with the state the
     record had when the form was opened (乐观锁, like the household's version): saving after someone else
     changed the record (web form, admin, import) is refused with a clear message and nothing is written."""
 
     expected_state = forms.CharField(widget=forms.HiddenInput, required=False)
+    masked = {"id_number": mask_id_number}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,6 +136,7 @@ class MemberInline(LockedReadOnly, ScopedStackedInline):
         ("health_status", "disability_grade", "labour_capacity", "work_months", "work_place"),
         ("basic_medical_insurance", "serious_illness_insurance", "medical_aid", "pension_insurance"),
         ("on_dibao", "is_tekun"), ("entered_on", "entry_reason", "left_on", "leave_reason"),
+        "expected_state",  # hidden: the record as opened (without it every save of the household was a conflict)
     )
 
 
@@ -89,15 +144,17 @@ class IncomeInline(LockedReadOnly, ScopedTabularInline):
     model = Income
     form = RecordStateForm
     fields = ("year", "wage", "public_welfare_post", "business_income", "business_expenses", "property_income",
-              "asset_dividend", "family_planning", "dibao", "tekun", "pension", "ecological", "other_transfer")
+              "asset_dividend", "family_planning", "dibao", "tekun", "pension", "ecological", "other_transfer",
+              "expected_state")
 
 
-class HouseholdAdminForm(forms.ModelForm):
+class HouseholdAdminForm(MaskedNumbersForm):
     """The admin's household form with the version read when it was opened (乐观锁, like the web edit form):
     saving after someone else saved the household (web form, admin, import, workflow) is refused with the
     conflict message and nothing is written — the household, its members and incomes alike."""
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    masked = {"phone": mask_phone}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
