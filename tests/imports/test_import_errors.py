@@ -7,8 +7,8 @@ import pytest
 from xiaokang.imports.validate import FORMAT_AS_TEXT
 from xiaokang.registry.models import Household, Member
 
-from .conftest import (CL_VILLAGE, HEADERS, ID_A, ID_B, ID_D, YL_VILLAGE, base_rows, pid, reasons, run, write_csv,
-                       write_xlsx)
+from .conftest import (CL_VILLAGE, HEADERS, ID_A, ID_B, ID_D, YL_VILLAGE, YL_VILLAGE2, base_rows, pid, reasons, run,
+                       write_csv, write_xlsx)
 
 
 def only_error(batch):
@@ -133,7 +133,47 @@ def test_household_outside_the_users_area(user, tmp_path):
 def test_existing_household_number_of_another_area(user, tmp_path):
     Household.objects.create(household_number="YL02", area_id=CL_VILLAGE, identified_year=2014, main_cause="01")
     batch = run(write_csv(tmp_path / "a.csv", base_rows()), user)
-    assert reasons(batch) == [("CSV", 4, "户编号", "YL02", "该户编号已属于管辖区域以外的户（所在村 430224100201），不能导入")]
+    # only that the number is taken: nothing of the other household (its village) is told
+    assert reasons(batch) == [("CSV", 4, "户编号", "YL02", "该户编号已被管辖区域以外的户使用，不能导入"
+                               "（不显示该户信息，如有疑问请与上级部门核实）")]
+    assert "430224" not in str(batch.errors)
+
+
+def test_person_in_a_household_of_another_area_is_not_described(user, tmp_path, areas):
+    """A 炎陵 uploader whose file lists a person of a 茶陵 household learns that the ID number is taken, not
+    the 茶陵 household's number or village (a red-team trial used the upload to look people up)."""
+    h = Household.objects.create(household_number="CL09", area_id=CL_VILLAGE, identified_year=2014, main_cause="01")
+    Member.objects.create(household=h, name="测试甲", id_number=ID_A, sex="1", birth_date=dt.date(1970, 3, 1),
+                          relation="01")
+    batch = run(write_csv(tmp_path / "a.csv", base_rows()), user)
+    assert reasons(batch) == [("CSV", 2, "证件号码", ID_A, "测试甲 的证件号码同时出现在其他户：已在管辖区域以外的户登记"
+                               "（不显示该户信息，如有疑问请与上级部门核实）")]
+    assert "CL09" not in str(batch.errors) and "430224" not in str(batch.errors)
+
+
+def test_command_line_without_area_may_move_a_household_between_villages(tmp_path, areas):
+    """Without --user or --area the command line has no jurisdiction: the batch is filed under the area
+    holding the file's households, but a household moving from another village is no "outside" row (a
+    trial's move was refused: the batch was checked against the village it had been filed under)."""
+    import io
+
+    from django.core.management import call_command
+
+    from xiaokang.imports.models import ImportBatch
+
+    Household.objects.create(household_number="YL02", area_id=YL_VILLAGE, identified_year=2015, main_cause="02")
+    rows = [r for r in base_rows() if r[0] == "YL02"]  # YL02 now in the second village
+    out = io.StringIO()
+    call_command("import", str(write_csv(tmp_path / "a.csv", rows)), stdout=out)
+    batch = ImportBatch.objects.get()
+    assert (batch.status, batch.unrestricted, batch.area_code) == ("applied", True, YL_VILLAGE2)
+    assert Household.objects.get(household_number="YL02").area_id == YL_VILLAGE2
+    # with --area the same move is checked against that area
+    Household.objects.filter(household_number="YL02").update(area_id=YL_VILLAGE)
+    rows[0][8] = "3100"  # other content
+    with pytest.raises(SystemExit):
+        call_command("import", str(write_csv(tmp_path / "b.csv", rows)), "--area", YL_VILLAGE2, stdout=io.StringIO())
+    assert ImportBatch.objects.latest("pk").errors[0]["code"] == "IMP_OUT_OF_AREA"
 
 
 def test_unknown_village_and_required_values(user, tmp_path):

@@ -236,8 +236,18 @@ def stage(parsed: Parsed, exclude: set[str] = frozenset()) -> dict[str, int]:
     return {"households": hrows, "members": mrows, "incomes": irows}
 
 
+# What an uploader learns of a record outside their area: only that the key is taken (a household number
+# and an ID number are unique in the registry, so refusing the row says that much), never the other
+# household's number or village — the import must not be a way to look up other areas (a red-team trial
+# read a 茶陵 person's household number and village through a 炎陵 village's upload).
+OUT_OF_AREA_HOUSEHOLD = "该户编号已被管辖区域以外的户使用，不能导入（不显示该户信息，如有疑问请与上级部门核实）"
+OUT_OF_AREA_PERSON = "已在管辖区域以外的户登记（不显示该户信息，如有疑问请与上级部门核实）"
+
+
 def check_staged(parsed: Parsed, area_code: str) -> list[Issue]:
-    """Checks against the registry, one query each; the issues are also appended to ``parsed.issues``."""
+    """Checks against the registry, one query each; the issues are also appended to ``parsed.issues``.
+    ``area_code``: the uploader's jurisdiction ("" for none); of a household or person outside it the
+    message tells nothing but that the number is taken (``OUT_OF_AREA_*``)."""
     file = parsed.file
     issues: list[Issue] = []
     hh = qn(Household._meta.db_table)
@@ -248,18 +258,19 @@ def check_staged(parsed: Parsed, area_code: str) -> list[Issue]:
                 f"SELECT s._sheet, s._row, s.household_number, h.area_code FROM {qn(STAGE_H)} s "
                 f"JOIN {hh} h ON h.household_number = s.household_number WHERE h.area_code NOT LIKE %s",
                 [area_code + "%"])
-            for sheet, row, hn, other in cur.fetchall():
+            for sheet, row, hn, _other in cur.fetchall():
+                # nothing about the other household (its village) is told: only that the number is taken
                 issues.append(Issue(file, sheet, row, L.BY_KEY[L.HOUSEHOLD, "household_number"].header, hn,
-                                    f"该户编号已属于管辖区域以外的户（所在村 {other}），不能导入", hn,
-                                    "IMP_OUT_OF_AREA"))
+                                    OUT_OF_AREA_HOUSEHOLD, hn, "IMP_OUT_OF_AREA"))
         cur.execute(
-            f"SELECT s._sheet, s._row, s.household_number, s.id_number, s.name, h.household_number "
+            f"SELECT s._sheet, s._row, s.household_number, s.id_number, s.name, h.household_number, h.area_code "
             f"FROM {qn(STAGE_M)} s JOIN {mm} m ON m.id_number = s.id_number "
             f"JOIN {hh} h ON h.id = m.household_id WHERE h.household_number <> s.household_number")
-        for sheet, row, hn, ident, name, other in cur.fetchall():
+        for sheet, row, hn, ident, name, other, other_area in cur.fetchall():
+            where = (f"已是户 {other} 的成员" if not area_code or other_area.startswith(area_code)
+                     else OUT_OF_AREA_PERSON)
             issues.append(Issue(file, sheet, row, L.BY_KEY[L.MEMBER, "id_number"].header, ident,
-                                Q.render(Q.DUPLICATE_PERSON, value=f"已是户 {other} 的成员", name=name), hn,
-                                Q.DUPLICATE_PERSON))
+                                Q.render(Q.DUPLICATE_PERSON, value=where, name=name), hn, Q.DUPLICATE_PERSON))
     parsed.issues.extend(issues)
     return issues
 

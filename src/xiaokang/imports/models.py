@@ -30,7 +30,9 @@ class BatchStatus(models.TextChoices):
 
 
 class ImportBatch(models.Model):
-    """One import of one file (导入批次). ``area_code`` is the uploader's area (blank: everything)."""
+    """One import of one file (导入批次). ``area_code`` is the uploader's area; a batch of an uploader without
+    one (``unrestricted``: a superuser, or the command line without ``--user``/``--area``) is filed under the
+    smallest area holding the file's households once validated, but checked against no area."""
 
     file_name = models.CharField(_("文件名"), max_length=255)
     file_path = models.CharField(_("文件存放路径"), max_length=500, blank=True)
@@ -40,6 +42,9 @@ class ImportBatch(models.Model):
                                     related_name="+", verbose_name=_("上传人"))
     username = models.CharField(_("用户名"), max_length=150, blank=True)
     area_code = models.CharField(_("区域代码"), max_length=12, blank=True)
+    unrestricted = models.BooleanField(
+        _("不限区域"), default=False,
+        help_text=_("上传人不受管辖区域限制（超级用户，或不带 --user/--area 的命令行导入）；区域代码只用于归档"))
     channel = models.CharField(_("渠道"), max_length=10, default="web")
     partial = models.BooleanField(_("部分导入"), default=False,
                                   help_text=_("导入无误的户，其余写入错误清单"))

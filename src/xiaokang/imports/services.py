@@ -118,7 +118,7 @@ def stage(file, user, partial: bool = False, *, file_name: str | None = None, ar
         uploaded_by=user if getattr(user, "pk", None) else None,
         username=getattr(user, "username", "") or (
             f"{COMMAND_LINE_PREFIX}{os_login()}"[:150] if channel == "command" else ""),
-        area_code=area_code or "", channel=channel, partial=partial, reimport=reimport, dry_run=dry_run,
+        area_code=area_code or "", unrestricted=not area_code, channel=channel, partial=partial, reimport=reimport, dry_run=dry_run,
     )
 
 
@@ -143,6 +143,12 @@ def _progress(batch: ImportBatch):
 PROGRESS_SECONDS = 1.0
 
 
+def jurisdiction(batch: ImportBatch) -> str:
+    """The area the rows of ``batch`` must lie in ("" for none): its area, unless the batch is unrestricted
+    (its area is then only where it is filed: a command-line import may move a household between villages)."""
+    return "" if batch.unrestricted else batch.area_code
+
+
 def _parsed(batch: ImportBatch) -> Parsed:
     """The parsed file (kept for the last batch of this process, so that validate + apply read it once;
     its rows are in files on disk, removed when it is dropped)."""
@@ -157,7 +163,7 @@ def _parsed(batch: ImportBatch) -> Parsed:
                 code="IMP_FILE_MISSING")])
         else:
             try:
-                p = parse(batch.file_path, batch.file_name, batch.area_code, progress=_progress(batch),
+                p = parse(batch.file_path, batch.file_name, jurisdiction(batch), progress=_progress(batch),
                           workroot=work_root())
             except (OSError, ValueError, UnicodeError) as exc:  # a damaged file: reported, not a server error
                 p = Parsed(file=batch.file_name, fatal=True, issues=[
@@ -198,7 +204,7 @@ def _check(batch: ImportBatch, parsed: Parsed, keys_only: bool = False) -> None:
         A.stage_keys(parsed)
     else:
         A.stage(parsed)
-    A.check_staged(parsed, batch.area_code)
+    A.check_staged(parsed, jurisdiction(batch))
 
 
 # The code lengths of the area levels, village first (core.scoping: 12, 9, 6, 4, 2).
