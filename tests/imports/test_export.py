@@ -88,6 +88,12 @@ def test_filters_area_status_year(data, tmp_path):
         rows(status="nonsense")
     with pytest.raises(E.ExportError):
         rows(area="43022")
+    # a year still to come: refused (every income column would be blank), as the data-quality check does
+    from django.utils import timezone
+
+    future = timezone.localdate().year + 1
+    with pytest.raises(E.ExportError, match=f"{future} 年尚未到来，无法导出该年度收入"):
+        rows(year=future)
 
 
 def test_keyset_chunks_give_the_same_rows(data):

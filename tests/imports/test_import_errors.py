@@ -255,3 +255,21 @@ def test_command_line_checks_the_registry_once_in_apply(user, tmp_path, areas, m
     assert exit_.value.code == 3 and batch.status == "applied" and reasons(batch) == expected
     assert (batch.households_new, batch.households_rejected) == (1, 1)
     assert set(Household.objects.values_list("household_number", flat=True)) == {"YL02", "YL09"}
+
+
+def test_command_line_area_must_exist_and_file_level_messages(tmp_path, areas):
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from xiaokang.imports.readers import read_file
+
+    path = write_csv(tmp_path / "a.csv", base_rows())
+    with pytest.raises(CommandError, match="区划代码不存在: abc"):
+        call_command("import", str(path), "--area", "abc", "--dry-run", stdout=io.StringIO())
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"not a zip archive")
+    _sheets, issues = read_file(broken)
+    assert str(issues[0]).startswith("文件「broken.xlsx」：无法读取 Excel 文件：文件已损坏，或不是 Excel 格式"
+                                     "（请用 Excel 或 WPS 打开后另存为 .xlsx 再上传；详情：")

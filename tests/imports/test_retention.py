@@ -299,8 +299,13 @@ def test_each_way_a_batch_ends_records_its_end_time(areas, user, tmp_path):
     page = c.get(reverse("import_batch_detail", args=[failed.pk])).content.decode()
     until = timezone.localtime(failed.ended_at + 90 * DAY).date()
     assert f'<dd id="files-kept-until">上传文件和错误清单保存至 {until:%Y-%m-%d}，' in page
-    waiting = services.validate(services.stage(write_csv(tmp_path / "ok.csv", rows_with_wage(3001)), user))
-    assert waiting.status == "validated" and waiting.ended_at is None  # still to be applied: not ended
+    from xiaokang.imports import jobs
+
+    # the web's validation with its preview (a rolled-back dry run of the apply) does not end the batch
+    waiting = jobs.validate_with_preview(services.stage(write_csv(tmp_path / "ok.csv", rows_with_wage(3001)), user))
+    assert waiting.status == "validated" and waiting.households_new == 2
+    waiting.refresh_from_db()
+    assert waiting.ended_at is None  # still to be applied: not ended
     # … but kept only for the retention period from its validation, unless it is applied meanwhile
     until = timezone.localtime(waiting.validated_at + 90 * DAY).date()
     page = c.get(reverse("import_batch_detail", args=[waiting.pk])).content.decode()
@@ -473,11 +478,13 @@ def test_purge_ends_batches_abandoned_past_the_retention_period(areas, user, tmp
     # the abandoned batch cannot be applied any more; its page says why
     c = Client()
     c.force_login(user)
-    response = c.post(reverse("import_batch_apply", args=[validated.pk]))
-    assert response.status_code == 409
+    abandoned_reason = "超过保存期限（90 天）未导入，批次已作废，上传文件和错误清单已删除；如需导入请重新上传"
+    for action in ("import_batch_apply", "import_batch_revalidate"):  # its own reason, not 校验未通过
+        response = c.post(reverse(action, args=[validated.pk]))
+        assert response.status_code == 409 and abandoned_reason in response.content.decode(), action
     page = c.get(reverse("import_batch_detail", args=[validated.pk])).content.decode()
     assert "超过保存期限（90 天）未导入，批次已作废" in page and "上传文件和错误清单已按保存期限删除" in page
-    assert 'id="apply-form"' not in page
+    assert 'id="apply-form"' not in page and "新增 / 修改 / 未变户（预计）" in page  # never imported
     assert purge().startswith("已删除 0 个批次的 0 个文件")
 
 

@@ -129,6 +129,19 @@ def test_partial_upload_imports_the_rest_and_offers_the_error_workbook(data):
     ws = load_workbook(io.BytesIO(b"".join(response.streaming_content))).worksheets[0]
     rows = list(ws.values)
     assert len(rows) == 2 and rows[1][COL["户编号"]] == "CL0100" and L.ERROR_COLUMN in rows[0]
+    ident = rows[1][COL["证件号码"]]
+    assert len(ident) == 18  # the uploader gets the rows as uploaded
+    # the batch page shows the number masked (it showed it in full, unlogged, to roles allowed full numbers)
+    page = c.get(reverse("import_batch_detail", args=[batch.pk])).content.decode()
+    assert ident not in page
+    # a system administrator who did not upload it gets the workbook masked; every download is logged
+    admin = client(sample.make_user("sysadmin", area=data.yl, role="system_admin"))
+    ws = load_workbook(io.BytesIO(b"".join(admin.get(reverse("import_batch_errors", args=[batch.pk]))
+                                           .streaming_content))).worksheets[0]
+    assert list(ws.values)[1][COL["证件号码"]] == mask_id_number(ident)
+    logs = list(ExportLog.objects.order_by("pk").values_list("username", "full_ids", "filters", "rows"))
+    assert logs == [("yl", True, {"error_report": batch.pk, "file": "测试导入.csv"}, batch.error_count),
+                    ("sysadmin", False, {"error_report": batch.pk, "file": "测试导入.csv"}, batch.error_count)]
 
 
 def test_other_county_batch_is_404_and_roles_are_403(data):
@@ -227,3 +240,13 @@ def test_nav_link_opens_the_batch_list_for_importers_and_the_export_page_for_oth
     page = inspector.get(reverse("household_list")).content.decode()
     assert f'<a href="{export}"' in page and f'<a href="{batches}"' not in page
     assert inspector.get(batches).status_code == 403 and inspector.get(export).status_code == 200
+
+
+def test_export_log_names_the_area_actually_exported(data):
+    """A county user asking for the whole province exports their county, and the log says so (it said 43)."""
+    c = client(sample.make_user("cl", area=data.cl, role="county_admin"))
+    response = c.post(reverse("import_export"), {"fmt": "csv", "area": "43", "year": "2019"})
+    assert response.status_code == 200
+    b"".join(response.streaming_content)
+    log = ExportLog.objects.get()
+    assert (log.area_code, log.filters["area"]) == ("430224", "43")

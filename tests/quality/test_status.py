@@ -50,6 +50,12 @@ def test_confirmed_stays_confirmed_while_it_triggers_then_fixed(b):
     admin = sample.make_user("yl_admin", area=Area.objects.get(code="430225"), role="county_admin")
     f = confirm_finding(_finding(h), user=admin, reason="该户帮扶责任人调整中，已报县扶贫办")
     assert (f.status, f.confirmed_by, f.confirmed_reason) == ("confirmed", admin, "该户帮扶责任人调整中，已报县扶贫办")
+    # confirmed once: a second confirmation (another reason, another user) is refused and changes nothing
+    other = sample.make_user("yl_admin2", area=Area.objects.get(code="430225"), role="county_admin")
+    with pytest.raises(ValidationError, match="该疑点已核实无误（yl_admin），不能重复核实"):
+        confirm_finding(f, user=other, reason="again")
+    f.refresh_from_db()
+    assert (f.confirmed_by, f.confirmed_reason) == (admin, "该户帮扶责任人调整中，已报县扶贫办")
     run = run_checks(None, YEAR)
     assert (run.open, run.confirmed, run.new) == (0, 1, 0)
     assert _finding(h).status == "confirmed"

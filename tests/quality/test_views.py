@@ -96,6 +96,8 @@ def test_export_csv_and_xlsx_are_scoped_and_masked(setup):
     values = [[cell.value for cell in row] for row in ws.iter_rows()]
     assert values[0][0] == "规则代码" and len(values) == 3
     assert setup["there"].household_number not in {v[7] for v in values}
+    r = c.get(reverse("quality_export"), {"format": "pdf"})  # it answered an xlsx
+    assert r.status_code == 400 and "不支持的导出格式：pdf" in r.content.decode()
 
 
 def test_confirm_post_with_reason(setup):

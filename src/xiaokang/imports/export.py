@@ -109,6 +109,11 @@ def export_queryset(base, *, area: str = "", status: str = "", year: int | None 
             status = labels[status]
         qs = qs.filter(poverty_status=status)
     if year:
+        from django.utils import timezone
+
+        this_year = timezone.localdate().year
+        if year > this_year:  # nothing to export yet: every income column would be blank
+            raise ExportError(f"{year} 年尚未到来，无法导出该年度收入（今年是 {this_year} 年）")
         qs = qs.filter(identified_year__lte=year)
     return qs
 
@@ -396,7 +401,11 @@ def prepare(*, user=None, area: str = "", status: str = "", year: int | None = N
     year = year or default_year(qs)
     filters = {"area": area or "", "status": status or "", "year": year, "format": fmt}
     source = RowSource(qs, year, full_ids=full, csv_text=(fmt == "csv"))
-    return Export(source=source, fmt=fmt, user=user, area_code=area or scope, filters=filters, channel=channel)
+    # the area actually exported (the log's and the file name's): the narrower of the filter and the scope (a
+    # county user asking for the province exports, and is logged with, their county); a filter outside the
+    # scope exports nothing and is logged as asked (0 rows)
+    exported = scope if area and scope and scope.startswith(area) else (area or scope)
+    return Export(source=source, fmt=fmt, user=user, area_code=exported, filters=filters, channel=channel)
 
 
 def export_file(path, *, user=None, area: str = "", status: str = "", year: int | None = None,

@@ -61,7 +61,7 @@ class Issue:
     code: str = ""
 
     def __str__(self) -> str:
-        parts = [f"文件「{self.file}」", f"工作表「{self.sheet}」"]
+        parts = [f"文件「{self.file}」"] + ([f"工作表「{self.sheet}」"] if self.sheet else [])
         if self.row:
             parts.append(f"第 {self.row} 行")
         if self.column:
@@ -479,7 +479,8 @@ def read_file(path, display_name: str | None = None) -> tuple[list[SheetData], l
         try:
             sources = [(name, factory, None) for name, factory in _excel_sheets(path)]
         except Exception as exc:  # noqa: BLE001 - any reader failure is a file-level error for the user
-            return [], [Issue(file, "", None, "", "", f"无法读取 Excel 文件：{exc}", code="IMP_UNREADABLE")]
+            return [], [Issue(file, "", None, "", "", f"无法读取 Excel 文件：文件已损坏，或不是 Excel 格式"
+                              f"（请用 Excel 或 WPS 打开后另存为 .xlsx 再上传；详情：{exc}）", code="IMP_UNREADABLE")]
     else:
         return [], [Issue(file, "", None, "", suffix, "不支持的文件类型（请使用 .xlsx、.xls 或 .csv）",
                           code="IMP_FILE_TYPE")]

@@ -215,6 +215,11 @@ def _close_gone_jobs(cutoff: dt.datetime) -> None:
 ABANDONED_MESSAGE = "超过保存期限（%(days)s 天）未导入，批次已作废，上传文件和错误清单已删除；如需导入请重新上传"
 
 
+def is_abandoned(batch: ImportBatch) -> bool:
+    """Whether ``batch`` was ended by the purge as abandoned (failed, with ``ABANDONED_MESSAGE``)."""
+    return batch.status == BatchStatus.FAILED and batch.message.startswith(ABANDONED_MESSAGE.split("（")[0] + "（")
+
+
 def _job_logs(batch: ImportBatch) -> list[Path]:
     from . import jobs, services
 

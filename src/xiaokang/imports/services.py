@@ -39,7 +39,7 @@ from xiaokang.registry.models import Household, Income, Member
 
 from . import apply as A
 from . import layout as L
-from . import timing
+from . import retention, timing
 from .models import COMMAND_LINE_PREFIX, BatchStatus, ImportBatch
 from .readers import Issue, read_file
 from .validate import Parsed, parse
@@ -289,6 +289,8 @@ def refusal(batch: ImportBatch, *, dry_run_ok: bool = False) -> str:
         return f"批次 {batch.pk}（{batch.file_name}）已导入或正在导入，不能重复导入"
     if not batch.reimport and _same_content_applied(batch):
         return same_content_message(batch)
+    if batch.status == BatchStatus.FAILED and retention.is_abandoned(batch):
+        return batch.message  # ended by the retention purge: 超过保存期限……未导入，批次已作废……请重新上传
     if batch.status == BatchStatus.FAILED:
         return f"批次 {batch.pk}（{batch.file_name}）校验未通过，请修改文件后重新上传"
     return ""
@@ -411,7 +413,8 @@ def _apply(batch: ImportBatch, user, *, dry_run: bool, claimed: bool) -> ImportB
         if failed and (not dry_run or batch.dry_run):  # a dry-run batch fails too (its registry checks run here)
             batch.status = BatchStatus.FAILED
             batch.message = errors_message(batch, len(parsed.issues))
-        batch.ended_at = timezone.now()
+        if batch.status == BatchStatus.FAILED or batch.dry_run:  # ended; not the web's preview of a waiting batch
+            batch.ended_at = batch.ended_at or timezone.now()
         batch.save()
     if batch.status == BatchStatus.APPLIED and result is not None and (
             result.households.new + result.members.new >= ANALYZE_AFTER_ROWS):

@@ -38,6 +38,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from xiaokang.accounts.models import IMPORT_ROLES, can_view_full_id
+from xiaokang.core.logmask import mask_text
 from xiaokang.core.scoping import area_prefix
 from xiaokang.core.views import ScopedViewMixin
 from xiaokang.registry import codes
@@ -159,14 +160,17 @@ class UploadView(UploadRoleMixin, TemplateView):
         return redirect("import_batch_detail", pk=batch.pk)
 
 
-def _shown_errors(batch, user) -> list[dict]:
-    """The stored errors for the page; ID numbers masked unless the user's role may see them."""
-    full = can_view_full_id(user)
+def _shown_errors(batch) -> list[dict]:
+    """The stored errors for the page, ID and mobile numbers masked for every role (a trial found full numbers
+    on the page, unlogged; the full ones are in the error workbook, whose download is logged)."""
     out = []
     for e in (batch.errors or [])[:ERRORS_SHOWN]:
         e = dict(e)
-        if not full and L.normalize_header(e.get("column") or "") in ID_HEADERS:
-            e["value"] = mask_id_number(e.get("value") or "")
+        for key in ("value", "reason"):
+            if isinstance(e.get(key), str):
+                e[key] = mask_text(e[key])
+        if L.normalize_header(e.get("column") or "") in ID_HEADERS:
+            e["value"] = mask_id_number(e.get("value") or "")  # also a malformed number (not 18 characters)
         out.append(e)
     return out
 
@@ -187,7 +191,7 @@ class BatchDetailView(UploadRoleMixin, TemplateView):
         elapsed = None
         if running and batch.job_started_at:
             elapsed = max(0, int((timezone.now() - batch.job_started_at).total_seconds()))
-        context.update(batch=batch, errors=_shown_errors(batch, self.request.user),
+        context.update(batch=batch, errors=_shown_errors(batch),
                        more_errors=max(0, batch.error_count - min(len(batch.errors or []), ERRORS_SHOWN)),
                        can_apply=batch.status == BatchStatus.VALIDATED and not batch.dry_run and not running,
                        can_revalidate=batch.status == BatchStatus.UPLOADED and not running and file_present
@@ -235,6 +239,8 @@ class BatchRevalidateView(BatchDetailView):
 
     def post(self, request, *args, **kwargs):
         batch = self.get_batch()
+        if retention.is_abandoned(batch):
+            return self.render_to_response(self.get_context_data(batch=batch, refused=batch.message), status=409)
         if batch.status != BatchStatus.UPLOADED or batch.job_phase:
             return self.render_to_response(
                 self.get_context_data(batch=batch, refused=_("该批次已校验或正在校验，无需重新校验")), status=409)
@@ -260,10 +266,38 @@ class ErrorReportView(BatchDetailView):
                 self.get_context_data(batch=batch, refused=_("该批次的错误清单已按保存期限删除")), status=404)
         if path is None or not path.exists():
             raise Http404(_("该批次没有错误清单"))
-        response = FileResponse(open(path, "rb"), as_attachment=True,
+        user = request.user
+        # the rows of the file with full ID numbers: as they were uploaded to the uploader and to the roles
+        # that may see full numbers, masked to the others (a system administrator); each download is logged
+        full = (batch.uploaded_by_id is not None and batch.uploaded_by_id == user.pk) or can_view_full_id(user)
+        source = open(path, "rb") if full else _masked_workbook(path)
+        E.log_export(user=user, area_code=batch.area_code, filters={"error_report": batch.pk, "file": batch.file_name},
+                     rows=batch.error_count, full_ids=full, channel="web")
+        response = FileResponse(source, as_attachment=True,
                                 filename=f"{batch.file_name.rsplit('.', 1)[0]}-错误清单.xlsx")
         response["Cache-Control"] = "no-store"
         return response
+
+
+def _masked_workbook(path):
+    """A temporary copy of the error workbook at ``path`` with ID and mobile numbers masked in every cell (an
+    open file, removed from disk already: it lives until the response is sent)."""
+    import tempfile
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.value = mask_text(cell.value)
+    tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)
+    tmp.close()
+    wb.save(tmp.name)
+    handle = open(tmp.name, "rb")
+    Path(tmp.name).unlink()
+    return handle
 
 
 class ExportView(PageMixin, TemplateView):

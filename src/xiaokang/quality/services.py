@@ -28,6 +28,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from xiaokang.accounts.models import EDIT_ROLES
 from xiaokang.core.cache import QUALITY, bump
@@ -224,7 +225,7 @@ def run_checks(area=None, year: int | None = None, user=None, params=None) -> Ch
     if year > this_year:
         # a year still to come: every household would be flagged "income blank" (Q18), recorded as the
         # current findings, and the real ones marked fixed
-        raise ValueError(f"{year} 年尚未到来，无法检查（今年是 {this_year} 年）")
+        raise ValueError(gettext("%(year)s 年尚未到来，无法检查（今年是 %(this)s 年）") % {"year": year, "this": this_year})
     recorded = year >= latest
     p = resolve_params(year, prefix, params)
     vendor = connection.vendor
@@ -311,7 +312,8 @@ def can_confirm(user, finding: Finding | None = None) -> bool:
 def confirm_finding(finding: Finding, *, user, reason: str) -> Finding:
     """Mark a finding 核实无误 (the data is correct as recorded), with the reason and who confirmed it.
 
-    Raises ValidationError when the reason is blank or the finding is already fixed (nothing to confirm),
+    Raises ValidationError when the reason is blank or the finding is already fixed (nothing to confirm) or
+    already confirmed (its reason and confirmer are kept),
     PermissionDenied when the user is not an administrator of the finding's area.
     """
     reason = (reason or "").strip()
@@ -322,6 +324,8 @@ def confirm_finding(finding: Finding, *, user, reason: str) -> Finding:
     locked = Finding.objects.select_for_update().get(pk=finding.pk)
     if locked.status == FindingStatus.FIXED:
         raise ValidationError({"status": "该疑点已修正，无需核实"})
+    if locked.status == FindingStatus.CONFIRMED:  # its reason and confirmer stand (a second POST replaced them)
+        raise ValidationError({"status": "该疑点已核实无误（%s），不能重复核实" % (locked.confirmed_by or "")})
     locked.status = FindingStatus.CONFIRMED
     locked.confirmed_reason = reason
     locked.confirmed_by = user

@@ -11,7 +11,7 @@ import io
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -143,7 +143,8 @@ class ExportView(_FindingsMixin, View):
         form, data, qs, prefix = self.filtered()
         fmt = request.GET.get("format", "xlsx")
         if fmt not in ("csv", "xlsx"):
-            fmt = "xlsx"
+            return HttpResponseBadRequest(_("不支持的导出格式：%(fmt)s（可选 xlsx 或 csv）") % {"fmt": fmt[:20]},
+                                          content_type="text/plain; charset=utf-8")
         stamp = timezone.localtime().strftime("%Y%m%d")
         if may_see_person_data(request.user):
             rows = selectors.finding_rows(self.narrowed(qs, data).order_by(

@@ -46,6 +46,12 @@ class Command(BaseCommand):
             acting = User.objects.filter(username=user).first()
             if acting is None:
                 raise CommandError(f"用户不存在：{user}")
+        if area:
+            from xiaokang.areas.models import Area
+
+            if not Area.objects.filter(code=area.strip()).exists():
+                raise CommandError(f"区划代码不存在: {area}")
+            area = area.strip()
         area_code = area if area is not None else (acting.area_id if acting and not acting.is_superuser else "")
         batch = None
         try:
