@@ -7,59 +7,9 @@ from xiaokang.core.admin import ReadOnlyScopedModelAdmin, ScopedModelAdmin, Scop
 
 from xiaokang.core.logmask import mask_phone
 
+from .forms import MaskedNumbersForm
 from .idnumber import mask_id_number
 from .models import FullIdView, Household, Income, Member
-
-
-class MaskedInput(forms.TextInput):
-    """A text input that shows its number masked (the admin never shows a full ID or phone number)."""
-
-    def __init__(self, mask, attrs=None):
-        super().__init__(attrs)
-        self.mask = mask
-
-    def format_value(self, value):
-        return self.mask(str(value)) if value else value
-
-
-class MaskedNumberField(forms.CharField):
-    """A number shown masked: sent back unchanged (still masked) it counts as unchanged and keeps the stored
-    number (``MaskedNumbersForm``); a full new number replaces it."""
-
-    def __init__(self, *, mask, **kwargs):
-        kwargs["widget"] = MaskedInput(mask)
-        super().__init__(**kwargs)
-        self.mask = mask
-
-    def has_changed(self, initial, data):
-        if initial and data == self.mask(str(initial)):
-            return False
-        return super().has_changed(initial, data)
-
-
-class MaskedNumbersForm(forms.ModelForm):
-    """An admin form whose ``masked`` fields (name → mask) show the stored number masked and keep it when
-    the masked value comes back; the help text says how to change it."""
-
-    masked: dict = {}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name, mask in self.masked.items():
-            old = self.fields.get(name)
-            if old is None:
-                continue
-            self.fields[name] = MaskedNumberField(
-                mask=mask, max_length=old.max_length, required=old.required, label=old.label,
-                help_text=_("显示为脱敏号码；不改动则保留原号码，输入完整的新号码则修改"))
-
-    def clean(self):
-        data = super().clean()
-        for name, mask in self.masked.items():
-            stored = getattr(self.instance, name, "") if self.instance.pk is not None else ""
-            if name in data and stored and data[name] == mask(stored):
-                data[name] = stored
-        return data
 
 
 def _household_of(obj):

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xiaokang.core.logmask import mask_phone
 from xiaokang.policy.rules.household import MET, NOT_MET, UNASSESSABLE
 
 from . import codes
@@ -56,10 +57,64 @@ class HouseholdFilterForm(forms.Form):
 YES_NO = [("True", _("是")), ("False", _("否"))]
 
 
-class HouseholdEditForm(forms.ModelForm):
+class MaskedInput(forms.TextInput):
+    """A text input that shows its number masked (forms never show a full ID or phone number)."""
+
+    def __init__(self, mask, attrs=None):
+        super().__init__(attrs)
+        self.mask = mask
+
+    def format_value(self, value):
+        return self.mask(str(value)) if value else value
+
+
+class MaskedNumberField(forms.CharField):
+    """A number shown masked: sent back unchanged (still masked) it counts as unchanged and keeps the stored
+    number (``MaskedNumbersForm``); a full new number replaces it."""
+
+    def __init__(self, *, mask, **kwargs):
+        kwargs["widget"] = MaskedInput(mask)
+        super().__init__(**kwargs)
+        self.mask = mask
+
+    def has_changed(self, initial, data):
+        if initial and data == self.mask(str(initial)):
+            return False
+        return super().has_changed(initial, data)
+
+
+class MaskedNumbersForm(forms.ModelForm):
+    """A model form whose ``masked`` fields (name → mask) show the stored number masked and keep it when the
+    masked value comes back; the help text says how to change it. The admin's member and household forms and
+    the web's household edit and change-request forms: the full number shows only on the household page,
+    to the roles that may see it, logged (a red-team trial read full phone numbers in the edit forms)."""
+
+    masked: dict = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, mask in self.masked.items():
+            old = self.fields.get(name)
+            if old is None:
+                continue
+            self.fields[name] = MaskedNumberField(
+                mask=mask, max_length=old.max_length, required=old.required, label=old.label,
+                help_text=_("显示为脱敏号码；不改动则保留原号码，输入完整的新号码则修改"))
+
+    def clean(self):
+        data = super().clean()
+        for name, mask in self.masked.items():
+            stored = getattr(self.instance, name, "") if self.instance.pk is not None else ""
+            if name in data and stored and data[name] == mask(stored):
+                data[name] = stored
+        return data
+
+
+class HouseholdEditForm(MaskedNumbersForm):
     """The main fields of a household (not its number, village or record fields), with the version read."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    masked = {"phone": mask_phone}
 
     class Meta:
         model = Household

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
+from xiaokang.core.logmask import mask_phone
 from xiaokang.registry.models import Household
 from xiaokang.registry.views import PersonDataMixin
 
@@ -260,7 +261,7 @@ class ChangeRequestListView(WorkflowPageMixin, TemplateView):
 
 
 def change_rows(cr):
-    """(field label, current value, requested value) of a change request."""
+    """(field label, current value, requested value) of a change request; phone numbers masked."""
     rows = []
     household = cr.household
     for name, value in cr.changes.items():
@@ -269,6 +270,8 @@ def change_rows(cr):
         if f.choices:
             choices = dict(f.flatchoices)
             current, value = choices.get(current, current), choices.get(value, value)
+        if name == "phone":  # masked here as everywhere but the household page's logged display
+            current, value = mask_phone(current), mask_phone(value)
         rows.append({"label": f.verbose_name, "current": current, "new": value})
     return rows
 
