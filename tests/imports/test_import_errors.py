@@ -110,6 +110,11 @@ def test_household_rows_must_agree(user, tmp_path):
     rows[1][8] = "9000"
     batch = run(write_csv(tmp_path / "a.csv", rows), user)
     assert reasons(batch) == [("CSV", 3, "工资性收入", "9000", "同一户的各行此列不一致（该户第 2 行为「12000」）")]
+    # a coded column shows the labels as typed, not the codes (it said 值「02」…为「01」)
+    rows = base_rows()
+    rows[1][2] = "因残"
+    batch = run(write_csv(tmp_path / "b.csv", rows), user)
+    assert reasons(batch) == [("CSV", 3, "主要致贫原因", "因残", "同一户的各行此列不一致（该户第 2 行为「因病」）")]
 
 
 def test_person_already_in_another_household(user, tmp_path, areas):
@@ -273,3 +278,12 @@ def test_command_line_area_must_exist_and_file_level_messages(tmp_path, areas):
     _sheets, issues = read_file(broken)
     assert str(issues[0]).startswith("文件「broken.xlsx」：无法读取 Excel 文件：文件已损坏，或不是 Excel 格式"
                                      "（请用 Excel 或 WPS 打开后另存为 .xlsx 再上传；详情：")
+
+
+def test_a_masked_export_imported_back_is_named_as_such(user, tmp_path):
+    """430225********1234 is a masked export's number: the message says so (it said 前 17 位须为数字)."""
+    rows = base_rows()
+    rows[0][5] = ID_A[:6] + "********" + ID_A[-4:]
+    batch = run(write_csv(tmp_path / "a.csv", rows), user)
+    assert [(r[1], r[2], r[3]) for r in reasons(batch)] == [(2, "证件号码", ID_A[:6] + "********" + ID_A[-4:])]
+    assert "证件号码是脱敏号码（含 *），不能导入：脱敏导出的文件只供查看" in reasons(batch)[0][4]

@@ -1,6 +1,7 @@
 """Conflict-safe household edits (version), the audit trail (django-simple-history + channel) and the logged
 display of full ID numbers."""
 
+import datetime as dt
 import getpass
 from types import SimpleNamespace
 
@@ -103,7 +104,12 @@ def test_edit_out_of_area_is_404_and_roles(data, yanling_user):
     assert Household.objects.get(pk=data.h4.pk).phone == ""
     assert c.get(edit_url(data.h2)).status_code == 200
     for role in ("statistician", "donor", "pairing_cadre"):
-        other = client_for(sample.make_user(f"u_{role}", area=data.yl, role=role))
+        user = sample.make_user(f"u_{role}", area=data.yl, role=role)
+        if role == "pairing_cadre":  # paired with YL0002: reads it, may not edit it
+            from xiaokang.registry.models import Pairing
+
+            Pairing.objects.create(cadre=user, household=data.h2, started_on=dt.date(2016, 1, 1))
+        other = client_for(user)
         assert other.get(edit_url(data.h2)).status_code == 403
         assert other.post(edit_url(data.h2), {"version": 1, "phone": "1"}).status_code == 403
     assert Household.objects.get(pk=data.h2.pk).version == 1
@@ -248,6 +254,10 @@ def full_id_url(member):
 ])
 def test_full_id_roles_and_log(data, role, area, allowed):
     user = sample.make_user(f"u_{role}", area=getattr(data, area), role=role)
+    if role == "pairing_cadre":  # reads only the households paired with them
+        from xiaokang.registry.models import Pairing
+
+        Pairing.objects.create(cadre=user, household=data.h2, started_on=dt.date(2016, 1, 1))
     c = client_for(user)
     detail = c.get(reverse("household_detail", args=[data.h2.pk])).content.decode()
     assert ("显示完整证件号码" in detail) is allowed

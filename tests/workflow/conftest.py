@@ -19,7 +19,7 @@ def data(db):
 @pytest.fixture
 def users(data):
     """village/town/county administrators of 炎陵 (村 430225100201, 镇 430225100, 县 430225), a 茶陵 county
-    administrator, a 炎陵 pairing cadre at village level, a statistician, a donor and a superuser."""
+    administrator, a 炎陵 pairing cadre at village level (paired with YL0002), a statistician, a donor and a superuser."""
     from types import SimpleNamespace
 
     from xiaokang.areas.models import Area
@@ -27,6 +27,12 @@ def users(data):
     def area(code):
         return Area.objects.get(code=code)
 
+    import datetime as dt
+
+    from xiaokang.registry.models import Pairing
+
+    cadre = sample.make_user("ganbu", area=data.yl_a, role="pairing_cadre")
+    Pairing.objects.create(cadre=cadre, household=data.h2, started_on=dt.date(2016, 1, 1))  # 帮扶结对: YL0002
     return SimpleNamespace(
         village=sample.make_user("cun", area=data.yl_a, role="village_admin"),
         village_b=sample.make_user("cun_b", area=data.yl_b, role="village_admin"),
@@ -34,7 +40,7 @@ def users(data):
         county=sample.make_user("xian", area=data.yl, role="county_admin"),
         other_county=sample.make_user("chaling", area=data.cl, role="county_admin"),
         city=sample.make_user("shi", area=data.zz, role="city_admin"),
-        cadre=sample.make_user("ganbu", area=data.yl_a, role="pairing_cadre"),
+        cadre=cadre,
         statistician=sample.make_user("tongji", area=data.yl, role="statistician"),
         donor=sample.make_user("aixin", area=data.yl, role="donor"),
         superuser=sample.make_user("root", superuser=True, role="system_admin"),

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from xiaokang.core.scoping import ScopedManager
+from xiaokang.core.scoping import AREA_LEVEL, ScopedManager
 
 
 class Level(models.TextChoices):
@@ -53,6 +53,7 @@ class Area(models.Model):
     is_demo = models.BooleanField(_("示例数据"), default=False)
 
     area_lookup = "code"
+    pairing_lookup = AREA_LEVEL
     objects = ScopedManager()
 
     class Meta:
@@ -87,6 +88,7 @@ class AreaPopulation(models.Model):
     source = models.CharField(_("来源"), max_length=200, blank=True)
 
     area_lookup = "area__code"
+    pairing_lookup = AREA_LEVEL
     objects = ScopedManager()
 
     class Meta:

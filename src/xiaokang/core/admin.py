@@ -36,6 +36,7 @@ AREA_ADMIN_PERMISSIONS = {
         "household": ("view", "add", "change", "delete"),
         "member": ("view", "add", "change", "delete"),
         "income": ("view", "add", "change", "delete"),
+        "pairing": ("view", "add", "change", "delete"),
     },
     "policy": {"householdassessment": ("view",), "assessmentreason": ("view",), "parametervalue": ("view",)},
     "exits": {

@@ -164,9 +164,10 @@ def connect_signals() -> None:
 
     from xiaokang.policy.models import HouseholdAssessment
     from xiaokang.quality.models import Finding
-    from xiaokang.registry.models import Household, Income, Member
+    from xiaokang.registry.models import Household, Income, Member, Pairing
 
-    for topic, models in ((REGISTRY, (Household, Member, Income, HouseholdAssessment)), (QUALITY, (Finding,))):
+    # (a pairing changes what a pairing cadre's cached pages list)
+    for topic, models in ((REGISTRY, (Household, Member, Income, HouseholdAssessment, Pairing)), (QUALITY, (Finding,))):
         def on_change(sender, topic=topic, **kwargs):
             bump(topic)
 

@@ -5,11 +5,20 @@ An area's *prefix* is its code at its own length: province 2, city 4, county 6, 
 digits (GB/T 2260 and the statistical division codes). A row is inside an area when its area code
 starts with that prefix. ``Model.objects.within(area)`` is the only way views, admin, search and
 exports read scoped data.
+
+A pairing cadre (帮扶责任人) reads, within their area, only the households of their current pairings
+(``registry.Pairing``) and what belongs to them: each scoped model names the path to its household in
+``pairing_lookup`` ("pk" for the household itself, "household", "case__household"), or ``AREA_LEVEL`` for
+area-level data (areas, populations, exit statistics), which the cadre reads like any user of the area; a
+model that declares neither (workflows, import batches) gives the cadre nothing (fail closed).
 """
 
 from django.db import models
 
 LEVEL_PREFIX_LENGTH = {"province": 2, "city": 4, "county": 6, "town": 9, "village": 12}
+# ``pairing_lookup`` of area-level models: a pairing cadre reads them like any user of the area.
+AREA_LEVEL = "__area__"
+PAIRING_CADRE = "pairing_cadre"
 
 
 def area_prefix(area) -> str:
@@ -47,16 +56,34 @@ class ScopedQuerySet(models.QuerySet):
         area_code = getattr(user, "area_id", None)
         if not area_code:
             return self.none()
-        return self.within(area_code)
+        rows = self.within(area_code)
+        if getattr(user, "role", None) == PAIRING_CADRE:
+            return paired_only(rows, user)
+        return rows
+
+
+def paired_only(rows, user):
+    """``rows`` narrowed to the households of ``user``'s current pairings (``pairing_lookup``; see above)."""
+    lookup = getattr(rows.model, "pairing_lookup", None)
+    if lookup == AREA_LEVEL:
+        return rows
+    if not lookup:
+        return rows.none()
+    from xiaokang.registry.models import Pairing
+
+    households = Pairing.objects.filter(cadre=user, ended_on__isnull=True).values("household_id")
+    return rows.filter(**{f"{lookup}__in": households})
 
 
 def scope_key(user) -> str:
     """What ``for_user`` restricts the user's rows to, as a key for cached pages: ``*`` (superuser:
-    everything), the user's area code, or ``-`` (nothing)."""
+    everything), the user's area code (with the user for a pairing cadre), or ``-`` (nothing)."""
     if user is None or not user.is_authenticated:
         return "-"
     if user.is_superuser:
         return "*"
+    if getattr(user, "role", None) == PAIRING_CADRE:  # their own paired households: a key of their own
+        return f"{getattr(user, 'area_id', None) or '-'}:cadre{user.pk}"
     return getattr(user, "area_id", None) or "-"
 
 

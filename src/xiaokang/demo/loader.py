@@ -330,7 +330,22 @@ def demo_users() -> list[DemoUser]:
     ]
     if village:
         users.append(DemoUser("demo_village", "village_admin", village, f"村级管理员（{names.get(village, '')}）"))
+    # the roles that read less: aggregates only (statistician, donor), read within the county (inspector), and
+    # a pairing cadre of the same village who reads only the households paired with them (PAIRED_DEMO)
+    users += [
+        DemoUser("demo_stat", "statistician", "430225", "统计员（炎陵县，只看汇总）"),
+        DemoUser("demo_donor", "donor", P.CITY, "爱心人士（株洲市，只看汇总）"),
+        DemoUser("demo_inspector", "inspector", "430225", "督查员（炎陵县）"),
+    ]
+    if village:
+        users.append(DemoUser("demo_cadre", "pairing_cadre", village,
+                              f"帮扶责任人（{names.get(village, '')}，结对 {PAIRED_DEMO} 户）"))
     return users
+
+
+# Households of the demo village paired with ``demo_cadre`` (its first poor ones).
+PAIRED_DEMO = 3
+ADMIN_ROLES = {"city_admin", "county_admin", "town_admin", "village_admin"}
 
 
 def demo_password() -> str:
@@ -351,10 +366,25 @@ def create_demo_users(password: str | None = None) -> list[tuple[DemoUser, objec
         user.is_superuser = user.is_staff = du.username == "admin"
         user.set_password(password)
         user.save()
-        if du.area:
+        if du.area and du.role in ADMIN_ROLES:
             _grant_area_admin(user)
+        if du.role == "pairing_cadre":
+            _pair_demo_cadre(user)
         out.append((du, user))
     return out
+
+
+def _pair_demo_cadre(user) -> None:
+    """Pair ``user`` with the first ``PAIRED_DEMO`` poor households of their village (idempotent)."""
+    import datetime as dt
+
+    from xiaokang.registry.models import Pairing
+
+    households = (Household._base_manager.filter(is_demo=True, area_id=user.area_id)
+                  .order_by("pk").values_list("pk", flat=True)[:PAIRED_DEMO])
+    for pk in households:
+        Pairing.objects.get_or_create(cadre=user, household_id=pk, ended_on=None,
+                                      defaults={"started_on": dt.date(2016, 1, 1)})
 
 
 def _grant_area_admin(user) -> None:

@@ -12,7 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xiaokang.core.money import MoneyField
-from xiaokang.core.scoping import ScopedManager
+from xiaokang.core.scoping import AREA_LEVEL, ScopedManager
 from xiaokang.policy.rules.county import VERDICTS as COUNTY_VERDICTS
 from xiaokang.policy.rules.village import VERDICTS as VILLAGE_VERDICTS
 
@@ -37,6 +37,7 @@ class VillageYear(models.Model):
     notes = models.TextField(_("备注"), blank=True)
 
     area_lookup = "area__code"
+    pairing_lookup = AREA_LEVEL
     objects = ScopedManager()
 
     class Meta:
@@ -57,6 +58,7 @@ class CountyYear(models.Model):
     source = models.CharField(_("来源"), max_length=200, blank=True)
 
     area_lookup = "area__code"
+    pairing_lookup = AREA_LEVEL
     objects = ScopedManager()
 
     class Meta:
@@ -125,6 +127,7 @@ class VillageAssessment(models.Model):
     assessed_at = models.DateTimeField(_("评估时间"))
 
     area_lookup = "area__code"
+    pairing_lookup = AREA_LEVEL
     objects = ScopedManager()
 
     class Meta:
@@ -172,6 +175,7 @@ class CountyAssessment(models.Model):
     assessed_at = models.DateTimeField(_("评估时间"))
 
     area_lookup = "area__code"
+    pairing_lookup = AREA_LEVEL
     objects = ScopedManager()
 
     class Meta:
@@ -198,6 +202,7 @@ class ExitReason(models.Model):
     detail = models.CharField(_("说明"), max_length=40, null=True)
 
     area_lookup = "area__code"
+    pairing_lookup = AREA_LEVEL
     objects = ScopedManager()
 
     class Meta:

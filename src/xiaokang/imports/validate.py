@@ -62,6 +62,9 @@ class Bad(ValueError):
 
 FORMAT_AS_TEXT = ("证件号码被 Excel 存成了数字（科学计数法或末尾“.0”，后几位可能已经丢失），不会自动修复："
                   "请将该列设为“文本”格式，重新录入完整号码后再导入")
+# An ID number with "*": a masked export (430225********1234) imported back — say so, not "not 17 digits".
+MASKED_ID = ("证件号码是脱敏号码（含 *），不能导入：脱敏导出的文件只供查看；请导出完整号码"
+             "（有权查看完整号码的管理员勾选“完整证件号码”，或命令行不加 --masked）后再导入")
 _SCI = re.compile(r"^[+-]?\d+(\.\d*)?[eE][+-]?\d+$")
 _DOT0 = re.compile(r"^\d+\.0+$")
 _DATE_FORMS = [
@@ -313,9 +316,13 @@ def show_raw(v) -> str:
 
 
 def display(col: L.Column, v) -> str:
-    """A converted value as the user would write it (money in 元, dates ISO, codes as codes)."""
+    """A converted value as the user would write it (money in 元, dates ISO, a code as its Chinese label: 因残,
+    not 02 — a trial was told 值「02」 about a cell it had typed 因残)."""
     if v is None:
         return ""
+    if col.type in ("code", "codes") and col.choices is not None:
+        labels = dict(codes.zh_choices(col.choices))
+        return "、".join(str(labels.get(c, c)) for c in str(v).split(",") if c)
     if col.type == "money":
         return f"{Decimal(int(v)) / 100:f}".rstrip("0").rstrip(".") if int(v) % 100 else str(int(v) // 100)
     if col.type == "bool":
@@ -746,7 +753,8 @@ def _checks(result: Parsed, sheets, con, work: Path, area_code: str, on: dt.date
             fix_pos.append(pos)
             fix_id.append(check.normalized)
         else:
-            add(pos, L.BY_KEY[L.MEMBER, "id_number"], _q(Q.ID_INVALID, check.error, name or ""), Q.ID_INVALID, ident)
+            reason = MASKED_ID if "*" in ident else check.error
+            add(pos, L.BY_KEY[L.MEMBER, "id_number"], _q(Q.ID_INVALID, reason, name or ""), Q.ID_INVALID, ident)
             errored.add((pos, idc))
     if fix_pos:  # t becomes the file's rows with these ID numbers replaced; d gets their sex and birth date
         con.register("fix_in", pa.table({"_pos": pa.array(fix_pos, pa.int64()), "v": pa.array(fix_id, pa.string())}))

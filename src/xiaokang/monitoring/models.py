@@ -143,6 +143,7 @@ class HouseholdEvent(models.Model):
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     area_lookup = "area_code"
+    pairing_lookup = "household"
     objects = ScopedManager()
     history = HistoricalRecords(bases=[AuditChannelBase], verbose_name=_("事件登记修改记录"))
 
@@ -203,6 +204,7 @@ class EarlyWarning(models.Model):
     created_at = models.DateTimeField(_("生成时间"))
 
     area_lookup = "area_code"
+    pairing_lookup = "household"
     objects = ScopedManager()
 
     class Meta:
@@ -248,6 +250,7 @@ class MonitoringCase(models.Model):
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     area_lookup = "area_code"
+    pairing_lookup = "household"
     objects = ScopedManager()
     history = HistoricalRecords(bases=[AuditChannelBase], verbose_name=_("监测对象修改记录"))
 
@@ -287,6 +290,7 @@ class IncomeCheck(models.Model):
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     area_lookup = "case__area_code"
+    pairing_lookup = "case__household"
     objects = ScopedManager()
     history = HistoricalRecords(bases=[AuditChannelBase], verbose_name=_("收入核查修改记录"))
 
@@ -313,6 +317,7 @@ class CaseMeasure(models.Model):
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     area_lookup = "case__area_code"
+    pairing_lookup = "case__household"
     objects = ScopedManager()
     history = HistoricalRecords(bases=[AuditChannelBase], verbose_name=_("帮扶措施修改记录"))
 
@@ -342,6 +347,7 @@ class ConsolidationClass(models.Model):
     assessed_at = models.DateTimeField(_("计算时间"))
 
     area_lookup = "area_code"
+    pairing_lookup = "household"
     objects = ScopedManager()
 
     class Meta:

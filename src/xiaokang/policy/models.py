@@ -58,6 +58,7 @@ class HouseholdAssessment(models.Model):
     assessed_at = models.DateTimeField(_("评估时间"))
 
     area_lookup = "area__code"
+    pairing_lookup = "household"
     objects = ScopedManager()
 
     class Meta:
@@ -84,6 +85,7 @@ class AssessmentReason(models.Model):
     detail = models.CharField(_("说明"), max_length=40, null=True)
 
     area_lookup = "household__area__code"
+    pairing_lookup = "household"
     objects = ScopedManager()
 
     class Meta:

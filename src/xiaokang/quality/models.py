@@ -44,6 +44,7 @@ class Finding(models.Model):
     fixed_at = models.DateTimeField(_("修正时间"), null=True, blank=True)
 
     area_lookup = "area_code"
+    pairing_lookup = "household"
     objects = ScopedManager()
 
     class Meta:

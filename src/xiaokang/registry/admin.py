@@ -9,7 +9,7 @@ from xiaokang.core.logmask import mask_phone
 
 from .forms import MaskedNumbersForm
 from .idnumber import mask_id_number
-from .models import FullIdView, Household, Income, Member
+from .models import FullIdView, Household, Income, Member, Pairing
 
 
 def _household_of(obj):
@@ -190,3 +190,26 @@ class FullIdViewAdmin(ReadOnlyScopedModelAdmin):
     search_fields = ("=username", "=household__household_number")
     list_select_related = ("member", "household")
     ordering = ("-viewed_at",)
+
+
+@admin.register(Pairing)
+class PairingAdmin(ScopedModelAdmin):
+    """Cadre–household pairings (帮扶结对) of the area: the households a pairing cadre may read."""
+
+    list_display = ("household", "cadre", "started_on", "ended_on")
+    list_filter = ("ended_on",)
+    search_fields = ("=household__household_number", "cadre__username")
+    list_select_related = ("household", "cadre")
+    autocomplete_fields = ("household",)
+    ordering = ("household_id", "-started_on")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "cadre":  # the pairing cadres of the administrator's area (users are not scoped)
+            from xiaokang.accounts.models import User
+
+            cadres = User.objects.filter(role="pairing_cadre")
+            if not request.user.is_superuser:
+                own = getattr(request.user, "area_id", None) or ""
+                cadres = cadres.filter(area__code__startswith=own) if own else cadres.none()
+            kwargs["queryset"] = cadres.order_by("username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -101,6 +101,7 @@ class Household(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     area_lookup = "area__code"
+    pairing_lookup = "pk"
     objects = ScopedManager()
     history = HOUSEHOLD_HISTORY
 
@@ -189,6 +190,7 @@ class Member(models.Model):
     leave_reason = models.CharField(_("减少原因"), max_length=12, choices=codes.MemberChange.choices, blank=True)
 
     area_lookup = "household__area__code"
+    pairing_lookup = "household"
     objects = ScopedManager()
     history = HistoricalRecords(**HISTORY_OPTIONS, no_db_index=["id_number"], verbose_name=_("家庭成员修改记录"))
 
@@ -247,6 +249,7 @@ class Income(models.Model):
     other_transfer = MoneyField(_("其他转移性收入"), db_column="other_transfer_fen", default=0)
 
     area_lookup = "household__area__code"
+    pairing_lookup = "household"
     objects = ScopedManager()
     history = HistoricalRecords(**HISTORY_OPTIONS, verbose_name=_("年度收入修改记录"))
 
@@ -289,6 +292,7 @@ class FullIdView(models.Model):
     ip_address = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
 
     area_lookup = "area_code"
+    pairing_lookup = "household"
     objects = ScopedManager()
 
     class Meta:
@@ -298,3 +302,41 @@ class FullIdView(models.Model):
 
     def __str__(self):
         return f"{self.username} {self.member_id} {self.viewed_at:%Y-%m-%d %H:%M}"
+
+
+class Pairing(models.Model):
+    """One cadre–household pairing (帮扶结对): a pairing cadre (帮扶责任人, a user of role ``pairing_cadre``)
+    paired with a household from ``started_on`` until ``ended_on`` (blank: current). A pairing cadre reads,
+    within their area, only the households of their current pairings, with their members, incomes,
+    assessments, findings and monitoring records (``core.scoping.paired_only``). ``Household.pairing_cadre``
+    keeps the cadre's name as the collection form writes it; this is the link the access control uses.
+    Managed in the admin by the area's administrators."""
+
+    cadre = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="pairings",
+                              limit_choices_to={"role": "pairing_cadre"}, verbose_name=_("帮扶责任人"))
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="pairings",
+                                  verbose_name=_("户"))
+    started_on = models.DateField(_("结对日期"))
+    ended_on = models.DateField(_("结束日期"), null=True, blank=True, help_text=_("空：结对中"))
+
+    area_lookup = "household__area__code"
+    pairing_lookup = "household"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = _("帮扶结对")
+        verbose_name_plural = _("帮扶结对")
+        ordering = ["household_id", "-started_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["cadre", "household"], condition=models.Q(ended_on__isnull=True),
+                                    name="uniq_current_pairing"),
+        ]
+
+    def __str__(self):
+        return f"{self.cadre} — {self.household}"
+
+    def clean(self):
+        if self.cadre_id and getattr(self.cadre, "role", None) != "pairing_cadre":
+            raise ValidationError({"cadre": _("只能选择角色为帮扶责任人的用户")})
+        if self.ended_on and self.started_on and self.ended_on < self.started_on:
+            raise ValidationError({"ended_on": _("结束日期早于结对日期")})

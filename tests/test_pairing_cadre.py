@@ -1,0 +1,99 @@
+"""A pairing cadre (帮扶责任人) reads only the households paired with them (帮扶结对, ``registry.Pairing``), with
+what belongs to them — not the whole village (issue 3's roles): list, household file, nested records,
+monitoring and findings; workflows not at all; a pairing that ended closes the household again."""
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from xiaokang.core.scoping import scope_key
+from xiaokang.monitoring import services as monitoring
+from xiaokang.monitoring.models import MonitoringCase
+from xiaokang.policy.models import HouseholdAssessment
+from xiaokang.quality.models import Finding
+from xiaokang.registry.models import Household, Member, Pairing
+from xiaokang.workflow.models import WorkflowInstance
+
+import sample_data as sample  # tests/sample_data.py (tests/ is on sys.path via its conftest)
+
+pytestmark = pytest.mark.django_db
+D = dt.date(2020, 10, 1)
+
+
+@pytest.fixture
+def data(db, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    d = sample.build()
+    sample.assess(2020)
+    return d
+
+
+def client(user):
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def test_a_pairing_cadre_reads_only_paired_households(data):
+    village = sample.make_user("cun", area=data.yl_a, role="village_admin")
+    cadre = sample.make_user("ganbu", area=data.yl_a, role="pairing_cadre")
+    h1, h2 = data.h1, data.h2  # both in 炎陵一村, the cadre's village
+    case = monitoring.open_case(household=h1, category="unstable", risk_types=["01"], channel="self",
+                                user=village, on=D)
+    now = timezone.now()
+    Finding.objects.create(rule_code="Q24_NO_PAIRING_CADRE", household=h1, area_code=h1.area_id, year=2020,
+                           first_seen=now, last_seen=now)
+    Finding.objects.create(rule_code="Q24_NO_PAIRING_CADRE", household=h2, area_code=h2.area_id, year=2020,
+                           first_seen=now, last_seen=now)
+    # no pairing yet: nothing of the village, but the area's aggregate data
+    assert not Household.objects.for_user(cadre).exists()
+    c = client(cadre)
+    assert c.get(reverse("household_detail", args=[h1.pk])).status_code == 404
+    assert c.get(reverse("dashboard")).status_code == 200
+
+    Pairing.objects.create(cadre=cadre, household=h2, started_on=dt.date(2016, 1, 1))
+    assert list(Household.objects.for_user(cadre).values_list("household_number", flat=True)) == ["YL0002"]
+    assert set(Member.objects.for_user(cadre).values_list("household_id", flat=True)) == {h2.pk}
+    assert set(HouseholdAssessment.objects.for_user(cadre).values_list("household_id", flat=True)) == {h2.pk}
+    assert list(Finding.objects.for_user(cadre).values_list("household_id", flat=True)) == [h2.pk]
+    assert not MonitoringCase.objects.for_user(cadre).exists()  # h1's case
+    assert not WorkflowInstance.objects.for_user(cadre).exists()  # workflows: never (fail closed)
+    # the village administrator still sees both households
+    assert Household.objects.for_user(village).filter(area_id=data.yl_a.code).count() == 2
+
+    page = c.get(reverse("household_list")).content.decode()
+    assert reverse("household_detail", args=[h2.pk]) in page and reverse("household_detail", args=[h1.pk]) not in page
+    assert c.get(reverse("household_detail", args=[h2.pk])).status_code == 200
+    assert c.get(reverse("household_detail", args=[h1.pk])).status_code == 404
+    assert c.get(reverse("monitoring_case_detail", args=[case.pk])).status_code == 404
+    found = c.get(reverse("household_list"), {"q": "YL0001"}).content.decode()  # a search: nothing either
+    assert reverse("household_detail", args=[h1.pk]) not in found
+    # cached pages are the cadre's own, not the village's
+    assert scope_key(cadre) != scope_key(village)
+
+    # the pairing ends: the household closes again
+    Pairing.objects.filter(cadre=cadre).update(ended_on=dt.date(2020, 12, 31))
+    assert c.get(reverse("household_detail", args=[h2.pk])).status_code == 404
+
+
+def test_pairings_in_the_admin_are_the_areas_and_only_for_pairing_cadres(data):
+    from django.core.exceptions import ValidationError
+
+    cadre = sample.make_user("ganbu", area=data.yl_a, role="pairing_cadre")
+    other = sample.make_user("cl_ganbu", area=data.cl_a, role="pairing_cadre")
+    Pairing.objects.create(cadre=other, household=data.h4, started_on=dt.date(2016, 1, 1))
+    admin = client(sample.make_user("yanling", area=data.yl, staff=True, role="county_admin"))
+    add = reverse("admin:registry_pairing_add")
+    page = admin.get(add).content.decode()
+    assert "ganbu" in page and "cl_ganbu" not in page  # the cadres of the administrator's area
+    r = admin.post(add, {"cadre": cadre.pk, "household": data.h1.pk, "started_on": "2016-01-01"})
+    assert r.status_code == 302
+    assert list(Pairing.objects.for_user(cadre).values_list("household_id", flat=True)) == [data.h1.pk]
+    listing = admin.get(reverse("admin:registry_pairing_changelist")).content.decode()
+    assert "YL0001" in listing and "CL0001" not in listing
+    with pytest.raises(ValidationError, match="只能选择角色为帮扶责任人的用户"):
+        Pairing(cadre=sample.make_user("cun", area=data.yl_a, role="village_admin"), household=data.h1,
+                started_on=dt.date(2016, 1, 1)).full_clean()
