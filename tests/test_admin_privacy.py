@@ -140,3 +140,44 @@ def test_statisticians_and_donors_never_get_the_admin(data, role):
     assert c.get(reverse("admin:registry_household_changelist")).status_code == 403
     assert c.get(change_url(data.h2)).status_code in (302, 403)
     assert "registry" not in c.get(reverse("admin:index")).content.decode()
+
+
+def test_the_address_cannot_filter_on_a_masked_number(data, yanling):
+    """Django allows any lookup on a model's own fields in a list's address: ?id_number__startswith=… answered
+    found / not found and gave a full number back digit by digit. Only the list's own filters are accepted."""
+    member = data.m21
+    url = reverse("admin:registry_member_changelist")
+    for probe in ({"id_number__startswith": member.id_number[:17]}, {"id_number__regex": "^4302"},
+                  {"id": member.pk}):
+        assert yanling.get(url, probe).status_code == 400, probe
+    assert yanling.get(reverse("admin:registry_household_changelist"), {"phone__startswith": "139"}).status_code == 400
+    assert yanling.get(reverse("admin:imports_importbatch_changelist"), {"errors__icontains": "4302"}).status_code == 400
+    assert yanling.get(url, {"relation__exact": "01"}).status_code == 200  # a filter the list offers
+
+
+def test_birth_dates_beside_masked_numbers_show_the_year(data):
+    """The masked digits of an ID number are the birth date: for a role that may not see full numbers the
+    admin shows the birth year only; an administrator of the area (full numbers, logged) keeps the date."""
+    member = data.m21  # born 1968-01-09
+    city = login(sample.make_user("zhuzhou", area=data.zz, staff=True, role="city_admin"))
+    page = city.get(change_url(member)).content.decode()
+    assert "1968-01-09" not in page and 'name="birth_date"' not in page and "1968" in page
+    listing = city.get(reverse("admin:registry_member_changelist")).content.decode()
+    assert "1968-01-09" not in listing and "1968年1月9日" not in listing
+    county = login(sample.make_user("yanling2", area=data.yl, staff=True, role="county_admin"))
+    assert 'name="birth_date"' in county.get(change_url(member)).content.decode()
+
+
+def test_a_household_number_that_looks_like_an_id_number_is_not_saved_masked(data, yanling):
+    """Every 18-digit number is masked on admin pages, inputs included; sent back unchanged it keeps its
+    stored value (a household number of village code + 6-digit sequence looks like an ID number)."""
+    h = data.h2
+    Household.objects.filter(pk=h.pk).update(household_number="430225100201000019")
+    page = yanling.get(change_url(h)).content.decode()
+    assert "430225100201000019" not in page
+    form = form_of(page)
+    assert form["household_number"] == "430225********0019"
+    form["natural_village"] = "上屋组"
+    assert yanling.post(change_url(h), form).status_code == 302
+    h.refresh_from_db()
+    assert (h.household_number, h.natural_village) == ("430225100201000019", "上屋组")

@@ -74,8 +74,14 @@ def test_a_pairing_cadre_reads_only_paired_households(data):
     # cached pages are the cadre's own, not the village's
     assert scope_key(cadre) != scope_key(village)
 
-    # the pairing ends: the household closes again
-    Pairing.objects.filter(cadre=cadre).update(ended_on=dt.date(2020, 12, 31))
+    # an end date still to come: current until then; a start still to come: not yet
+    today = timezone.localdate()
+    Pairing.objects.filter(cadre=cadre).update(ended_on=today + dt.timedelta(days=30))
+    assert c.get(reverse("household_detail", args=[h2.pk])).status_code == 200
+    Pairing.objects.filter(cadre=cadre).update(started_on=today + dt.timedelta(days=1), ended_on=None)
+    assert c.get(reverse("household_detail", args=[h2.pk])).status_code == 404
+    # the pairing ended: the household closes again
+    Pairing.objects.filter(cadre=cadre).update(started_on=dt.date(2016, 1, 1), ended_on=dt.date(2020, 12, 31))
     assert c.get(reverse("household_detail", args=[h2.pk])).status_code == 404
 
 

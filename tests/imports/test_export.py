@@ -120,8 +120,10 @@ def test_web_scope_masking_and_roles(data):
     li = next(r for r in masked if r[COL["姓名"]] == "李四")
     assert li[COL["证件号码"]] == mask_id_number(data.m21.id_number) != data.m21.id_number
     assert li[COL["联系电话"]] == "138****5678"
+    assert li[COL["出生日期"]] == "1968年"  # beside a masked number, the birth date's year only
     full = export(yanling, full_ids=True)
     assert next(r for r in full if r[COL["姓名"]] == "李四")[COL["证件号码"]] == data.m21.id_number
+    assert next(r for r in full if r[COL["姓名"]] == "李四")[COL["出生日期"]] == "1968-01-09"
     # a city administrator is not in FULL_ID_ROLES: masked even when asking
     city_rows = export(city, full_ids=True)
     assert len(city_rows) == 13

@@ -41,6 +41,12 @@ def test_records_follow_a_household_that_moves(data, users):
     assert client(users.village).get(url).status_code == 200
     assert client(users.village_b).get(url).status_code == 404
 
+    import sample_data as sample
+
+    from xiaokang.policy.models import HouseholdAssessment
+
+    sample.assess(2020)
+    assert HouseholdAssessment.objects.get(household=h1, year=2020).area_id == "430225100201"
     for h in (h1, h2):  # moved to 炎陵二村 430225100202 (as the web form and the admin save it)
         h.area = data.yl_b
         h.save()
@@ -50,6 +56,7 @@ def test_records_follow_a_household_that_moves(data, users):
                                   WorkflowInstance.objects.get(pk=exit_wf.pk),
                                   WorkflowInstance.objects.get(pk=case_wf.pk))] == [b] * 6
     assert Finding.objects.get(pk=other.pk).area_code == b  # YL0003 already lived there: untouched
+    assert HouseholdAssessment.objects.get(household=h1, year=2020).area_id == b  # person-level: follows
     assert HouseholdEvent.objects.get(pk=event.pk).area_code == b
     assert MonitoringCase.objects.for_user(users.village).count() == 0
     # the old village's user no longer reaches the workflow; the new village's user does

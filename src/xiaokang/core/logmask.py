@@ -6,7 +6,9 @@ text (so no handler or formatter can see the original arguments); a traceback al
 (``exc_info``) and ``stack_info`` are masked too.
 
 - 18-character resident ID numbers (GB 11643: 17 digits + digit or X): first 6 and last 4 kept,
-  ``430225********1234`` (as ``xiaokang.registry.idnumber.mask_id_number`` shows them on pages);
+  ``430225********1234`` (as ``xiaokang.registry.idnumber.mask_id_number`` shows them on pages); the old
+  15-digit numbers are not told from other 15-digit codes (a village code and a 3-digit household sequence
+  look the same) and are masked where the column is known to hold ID numbers (import errors and workbooks);
 - 11-digit mainland mobile numbers (1[3-9]x xxxx xxxx): first 3 and last 4 kept, ``138****5678``.
 
 Numbers inside longer digit runs (e.g. 20-digit codes) are left alone.

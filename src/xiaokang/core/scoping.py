@@ -69,9 +69,13 @@ def paired_only(rows, user):
         return rows
     if not lookup:
         return rows.none()
+    from django.utils import timezone
+
     from xiaokang.registry.models import Pairing
 
-    households = Pairing.objects.filter(cadre=user, ended_on__isnull=True).values("household_id")
+    today = timezone.localdate()  # current: started, and not ended (an end date still to come counts)
+    households = (Pairing.objects.filter(cadre=user, started_on__lte=today)
+                  .filter(models.Q(ended_on__isnull=True) | models.Q(ended_on__gt=today)).values("household_id"))
     return rows.filter(**{f"{lookup}__in": households})
 
 

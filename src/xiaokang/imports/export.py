@@ -16,7 +16,8 @@ Access rules (access-control issue):
 - scoped through ``Household.objects.for_user(user)`` (web) or ``.within(area)`` (CLI): an export never
   contains a row outside the user's area;
 - statisticians (统计员) and donors (爱心人士) may not export person-level data (``can_export``: 403);
-- ID numbers (证件号码) and phone numbers (联系电话) are masked (``mask_id_number``, ``mask_phone``) unless the
+- ID numbers (证件号码) and phone numbers (联系电话) are masked (``mask_id_number``, ``mask_phone``; the birth
+  date then shows its year only — the masked digits of an ID number are the birth date) unless the
   user's role may see full numbers (``accounts.FULL_ID_ROLES``, ``can_view_full_id``) and asks for them,
   or the export runs from the command line (channel ``command``);
 - every export is logged (``ExportLog``: user, area, filters, rows, full or masked, channel).
@@ -217,12 +218,17 @@ class RowSource:
                         mcells = [conv[c.model, c.key](v) for c, v in zip(mcols, mrow)]
                         if not self.full_ids:
                             mcells[_ID] = mask_id_number(mcells[_ID]) or None
+                            # the masked digits of an ID number are the birth date: beside a masked number
+                            # the birth date shows its year only (a trial rebuilt full numbers from the two)
+                            birth = mrow[_BIRTH]
+                            mcells[_BIRTH] = f"{birth.year}年" if birth else None
                     self.rows += 1
                     yield hcells + mcells + icells
 
 
 _PHONE = [c.key for c in L.HOUSEHOLD_COLUMNS].index("phone")
 _ID = [c.key for c in L.MEMBER_COLUMNS].index("id_number")
+_BIRTH = [c.key for c in L.MEMBER_COLUMNS].index("birth_date")
 _HOUSEHOLD_NUMBER = [c.key for c in L.COLUMNS].index("household_number")
 
 

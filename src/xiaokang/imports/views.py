@@ -280,17 +280,27 @@ class ErrorReportView(BatchDetailView):
 
 
 def _masked_workbook(path):
-    """A temporary copy of the error workbook at ``path`` with ID and mobile numbers masked in every cell (an
-    open file, removed from disk already: it lives until the response is sent)."""
+    """A temporary copy of the error workbook at ``path`` with ID and mobile numbers masked in every cell and
+    birth dates as their year (an open file, removed from disk already: it lives until the response is sent)."""
     import tempfile
 
     from openpyxl import load_workbook
 
+    import datetime as dt
+
     wb = load_workbook(path)
     for ws in wb.worksheets:
-        for row in ws.iter_rows():
+        # a birth date beside a masked ID number gives the number back: its year only
+        births = {c.column for c in ws[1] if isinstance(c.value, str) and "出生" in c.value}
+        ids = {c.column for c in ws[1] if isinstance(c.value, str) and ("证件号码" in c.value or "身份证" in c.value)}
+        for row in ws.iter_rows(min_row=2):
             for cell in row:
-                if isinstance(cell.value, str):
+                if cell.column in ids and cell.value not in (None, ""):  # any length: an old 15-digit one too
+                    cell.value = mask_id_number(str(cell.value))
+                elif cell.column in births and cell.value not in (None, ""):
+                    year = cell.value.year if isinstance(cell.value, (dt.date, dt.datetime)) else str(cell.value)[:4]
+                    cell.value = f"{year}年"
+                elif isinstance(cell.value, str):
                     cell.value = mask_text(cell.value)
     tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)
     tmp.close()

@@ -3,8 +3,10 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from xiaokang.core.admin import ReadOnlyScopedModelAdmin, ScopedModelAdmin, ScopedStackedInline, ScopedTabularInline
+from xiaokang.core.admin import (MaskSafeModelForm, ReadOnlyScopedModelAdmin, ScopedModelAdmin, ScopedStackedInline,
+                                 ScopedTabularInline)
 
+from xiaokang.accounts.models import can_view_full_id
 from xiaokang.core.logmask import mask_phone
 
 from .forms import MaskedNumbersForm
@@ -48,7 +50,7 @@ def record_state(model, values: dict) -> str:
     return hashlib.sha256(repr([str(values[n]) for n in names]).encode()).hexdigest()[:32]
 
 
-class RecordStateForm(MaskedNumbersForm):
+class RecordStateForm(MaskSafeModelForm, MaskedNumbersForm):
     """The admin form of a member or an income (standalone or inline under its household) with the state the
     record had when the form was opened (乐观锁, like the household's version): saving after someone else
     changed the record (web form, admin, import) is refused with a clear message and nothing is written."""
@@ -77,7 +79,38 @@ class RecordStateForm(MaskedNumbersForm):
         return data
 
 
-class MemberInline(LockedReadOnly, ScopedStackedInline):
+class BirthYearOnly:
+    """For a user who may not see full ID numbers, a member's birth date shows its year only (出生年份): the
+    masked digits of an ID number are exactly the birth date, so the two side by side gave the full number
+    back (a red-team trial). The roles that may see full numbers keep the editable date."""
+
+    def _swap(self, fields):
+        out = []
+        for f in fields:
+            if isinstance(f, (list, tuple)):
+                out.append(type(f)(self._swap(f)))
+            else:
+                out.append("birth_year" if f == "birth_date" else f)
+        return out
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if can_view_full_id(request.user) else self._swap(fields)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if can_view_full_id(request.user) else [*readonly, "birth_year"]
+
+    def get_exclude(self, request, obj=None):
+        exclude = list(super().get_exclude(request, obj) or [])
+        return exclude if can_view_full_id(request.user) else [*exclude, "birth_date"]
+
+    @admin.display(description=_("出生年份"))
+    def birth_year(self, obj):
+        return f"{obj.birth_date.year}" if obj and obj.birth_date else "—"
+
+
+class MemberInline(BirthYearOnly, LockedReadOnly, ScopedStackedInline):
     model = Member
     form = RecordStateForm
     fields = (
@@ -98,7 +131,7 @@ class IncomeInline(LockedReadOnly, ScopedTabularInline):
               "expected_state")
 
 
-class HouseholdAdminForm(MaskedNumbersForm):
+class HouseholdAdminForm(MaskSafeModelForm, MaskedNumbersForm):
     """The admin's household form with the version read when it was opened (乐观锁, like the web edit form):
     saving after someone else saved the household (web form, admin, import, workflow) is refused with the
     conflict message and nothing is written — the household, its members and incomes alike."""
@@ -154,9 +187,9 @@ class HouseholdAdmin(LockedReadOnly, ScopedModelAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(LockedReadOnly, ScopedModelAdmin):
+class MemberAdmin(BirthYearOnly, LockedReadOnly, ScopedModelAdmin):
     form = RecordStateForm
-    list_display = ("name", "masked_id_number", "household", "relation", "sex", "birth_date", "health_status",
+    list_display = ("name", "masked_id_number", "household", "relation", "sex", "birth_year", "health_status",
                     "left_on")
     list_filter = ("relation", "sex", "health_status", "labour_capacity", "schooling_status", "on_dibao")
     search_fields = ("name", "=id_number", "=household__household_number")

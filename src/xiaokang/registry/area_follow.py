@@ -1,7 +1,7 @@
 """Records that carry their household's village code follow the household when it moves (迁移后的区域同步).
 
-Findings, monitoring events, warnings, cases and consolidation classes, change requests and workflow
-instances store the village code of their household (``area_code``, copied when they were created) so that
+Findings, monitoring events, warnings, cases and consolidation classes, change requests, workflow
+instances and yearly assessments store the village code of their household (``area_code``, copied when they were created) so that
 their lists are scoped by one indexed column (``core.scoping``) without joining the registry. When a
 household moves to another village (web edit, admin, import, change request), those copies must move
 with it: otherwise the old village's users keep reading and acting on them (a red-team trial took a
@@ -20,9 +20,13 @@ from __future__ import annotations
 from django.apps import apps
 from django.db.models import F, OuterRef, Subquery
 
-# Models with a ``household`` foreign key and a copied ``area_code``.
-FOLLOWERS = ("quality.Finding", "monitoring.HouseholdEvent", "monitoring.EarlyWarning",
-             "monitoring.MonitoringCase", "monitoring.ConsolidationClass", "workflow.ChangeRequest")
+# Models with a ``household`` foreign key and a copy of its village: (model, the copy's field). A household's
+# yearly assessments follow it too: they are person-level (incomes, household size), and a new run of the
+# rules over past years files them under the household's current village anyway.
+FOLLOWERS = (("quality.Finding", "area_code"), ("monitoring.HouseholdEvent", "area_code"),
+             ("monitoring.EarlyWarning", "area_code"), ("monitoring.MonitoringCase", "area_code"),
+             ("monitoring.ConsolidationClass", "area_code"), ("workflow.ChangeRequest", "area_code"),
+             ("policy.HouseholdAssessment", "area_id"))
 
 
 def follow_household_area(household_ids) -> int:
@@ -38,10 +42,10 @@ def follow_household_area(household_ids) -> int:
         return 0
     changed = 0
     village = Subquery(Household._base_manager.filter(pk=OuterRef("household_id")).values("area_id")[:1])
-    for label in FOLLOWERS:
+    for label, field in FOLLOWERS:
         model = apps.get_model(label)
-        changed += (model._base_manager.filter(household_id__in=ids).exclude(area_code=F("household__area_id"))
-                    .update(area_code=village))
+        changed += (model._base_manager.filter(household_id__in=ids).exclude(**{field: F("household__area_id")})
+                    .update(**{field: village}))
     instance = apps.get_model("workflow.WorkflowInstance")
     case = apps.get_model("monitoring.MonitoringCase")
     for subject, cases in ((Household, None), (case, case._base_manager.filter(household_id__in=ids))):
