@@ -103,3 +103,29 @@ def test_pairings_in_the_admin_are_the_areas_and_only_for_pairing_cadres(data):
     with pytest.raises(ValidationError, match="只能选择角色为帮扶责任人的用户"):
         Pairing(cadre=sample.make_user("cun", area=data.yl_a, role="village_admin"), household=data.h1,
                 started_on=dt.date(2016, 1, 1)).full_clean()
+
+
+def test_a_pairing_must_lie_in_the_cadres_area_and_be_the_only_current_one(data):
+    from django.core.exceptions import ValidationError
+
+    cadre = sample.make_user("ganbu", area=data.yl_a, role="pairing_cadre")
+    for household in (data.h4, data.h3):  # another county; another village of the same town
+        with pytest.raises(ValidationError, match="该户不在此帮扶责任人的区域（430225100201）内"):
+            Pairing(cadre=cadre, household=household, started_on=dt.date(2016, 1, 1)).full_clean()
+    Pairing.objects.create(cadre=cadre, household=data.h1, started_on=dt.date(2016, 1, 1))
+    with pytest.raises(ValidationError, match="该户与此帮扶责任人已有进行中的结对"):
+        Pairing(cadre=cadre, household=data.h1, started_on=dt.date(2019, 1, 1)).full_clean()
+
+
+def test_the_household_page_hides_a_newborns_entry_date_from_roles_without_full_numbers(data):
+    """A newborn's entry date is its birth date, which with the masked ID number gives the full number."""
+    baby = sample.member(data.h2, "李小宝", "03", dt.date(2018, 3, 10), entered_on=dt.date(2018, 3, 10),
+                         entry_reason="newborn")
+    cadre = sample.make_user("ganbu", area=data.yl_a, role="pairing_cadre")
+    Pairing.objects.create(cadre=cadre, household=data.h2, started_on=dt.date(2016, 1, 1))
+    page = client(cadre).get(reverse("household_detail", args=[data.h2.pk])).content.decode()
+    assert "2018-03-10" not in page and "2018 新增（新生儿）" in page
+    assert "帮扶责任人不查看审批流程" in page
+    village = sample.make_user("cun", area=data.yl_a, role="village_admin")
+    assert "2018-03-10 新增（新生儿）" in client(village).get(reverse("household_detail", args=[data.h2.pk])).content.decode()
+    assert baby.id_number[:6] + "********" + baby.id_number[-4:] in page

@@ -81,9 +81,9 @@ def test_partial_update_keeps_omitted_fields(data, yanling_user):
     assert (h.housing_grade, h.food_secure, h.water_quantity_lpd, h.main_cause, h.version) == ("C", True, 100, "02", 2)
     # a post with only some fields changes only those
     c = client_for(yanling_user)
-    assert c.post(edit_url(h), {"version": 2, "phone": "123"}).status_code == 302
+    assert c.post(edit_url(h), {"version": 2, "phone": "13912345678"}).status_code == 302
     h.refresh_from_db()
-    assert (h.phone, h.housing_grade, h.household_type, h.water_piped, h.version) == ("123", "C", "2", True, 3)
+    assert (h.phone, h.housing_grade, h.household_type, h.water_piped, h.version) == ("13912345678", "C", "2", True, 3)
 
 
 def test_service_conflict_writes_nothing(data, yanling_user):
@@ -120,12 +120,12 @@ def test_admin_or_orm_save_moves_the_version_on(data, yanling_user):
     c = client_for(yanling_user)
     stale = form_post(c, data.h2)
     h = Household.objects.get(pk=data.h2.pk)
-    h.phone = "555"
+    h.phone = "13955555555"
     h.save()  # e.g. the admin's change form
     assert Household.objects.get(pk=h.pk).version == 2
-    stale["phone"] = "666"
+    stale["phone"] = "13966666666"
     assert c.post(edit_url(h), stale).status_code == 409
-    assert Household.objects.get(pk=h.pk).phone == "555"
+    assert Household.objects.get(pk=h.pk).phone == "13955555555"
 
 
 def test_invalid_edit_is_400(data, yanling_user):

@@ -70,3 +70,22 @@ def test_change_request_form_and_page_mask_the_phone(data, users):
         page = response.content.decode()
         assert "13912345678" not in page and "13800001111" not in page
         assert "139****5678" in page and "138****1111" in page
+
+
+def test_an_edited_masked_phone_or_a_malformed_one_is_refused(data, users):
+    """Editing one digit of the masked display would store it masked; text or two digits are no phone."""
+    h = data.h2
+    Household.objects.filter(pk=h.pk).update(phone="13912345678")
+    c = client(users.village)
+    form = inputs(c.get(reverse("household_edit", args=[h.pk])).content.decode())
+    for bad, message in (("139****5679", "号码含 *：不改动请保持脱敏显示原样"), ("abc", "联系电话格式不正确"),
+                         ("12", "联系电话格式不正确")):
+        r = c.post(reverse("household_edit", args=[h.pk]), {**form, "phone": bad})
+        assert r.status_code == 400 and message in r.content.decode(), bad
+    h.refresh_from_db()
+    assert h.phone == "13912345678"
+    for good in ("0731-22123456", "13800001111"):
+        form = inputs(c.get(reverse("household_edit", args=[h.pk])).content.decode())
+        assert c.post(reverse("household_edit", args=[h.pk]), {**form, "phone": good}).status_code == 302
+        h.refresh_from_db()
+        assert h.phone == good

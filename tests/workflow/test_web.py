@@ -181,7 +181,9 @@ def test_api_errors(data, users, inst):
 @pytest.mark.parametrize("body, message", [
     ({"step": "appraisal", "comment": {"a": 1}}, "comment 应为字符串"),  # was stored as the text "{'a': 1}"
     ({"step": "appraisal", "data": []}, "data 应为 JSON 对象"),  # was taken for {}
-    ({"step": ["appraisal"]}, "缺少 step（步骤代码，字符串）"),
+    ({"step": ["appraisal"]}, 'step 须为字符串（步骤代码，如 "appraisal"）'),
+    ({"step": 1}, 'step 须为字符串（步骤代码，如 "appraisal"）'),  # was told "缺少 step"
+    ({"comment": "x"}, "缺少 step（步骤代码，字符串）"),
 ])
 def test_api_refuses_fields_of_the_wrong_type(data, users, inst, body, message):
     r = api_post(client(users.village), inst, {**body, "on": "2020-10-01"})
@@ -218,7 +220,7 @@ def test_locked_household_edit_page_is_409_pointing_to_change_request(data, user
     h = Household.objects.get(pk=data.h2.pk)
     page = client(users.county).get(reverse("household_edit", args=[h.pk]))
     assert page.status_code == 200 and "已审批锁定" in page.content.decode()
-    r = client(users.county).post(reverse("household_edit", args=[h.pk]), {"version": h.version, "phone": "123"})
+    r = client(users.county).post(reverse("household_edit", args=[h.pk]), {"version": h.version, "phone": "13912345678"})
     assert r.status_code == 409
     html = r.content.decode()
     assert "变更申请" in html and reverse("change_request_create", args=[h.pk]) in html

@@ -17,7 +17,8 @@ Access rules (access-control issue):
   contains a row outside the user's area;
 - statisticians (统计员) and donors (爱心人士) may not export person-level data (``can_export``: 403);
 - ID numbers (证件号码) and phone numbers (联系电话) are masked (``mask_id_number``, ``mask_phone``; the birth
-  date then shows its year only — the masked digits of an ID number are the birth date) unless the
+  date then shows its year only — the masked digits of an ID number are the birth date —, and so does a
+  newborn's entry date) unless the
   user's role may see full numbers (``accounts.FULL_ID_ROLES``, ``can_view_full_id``) and asks for them,
   or the export runs from the command line (channel ``command``);
 - every export is logged (``ExportLog``: user, area, filters, rows, full or masked, channel).
@@ -222,6 +223,8 @@ class RowSource:
                             # the birth date shows its year only (a trial rebuilt full numbers from the two)
                             birth = mrow[_BIRTH]
                             mcells[_BIRTH] = f"{birth.year}年" if birth else None
+                            if mrow[_ENTRY_REASON] == "newborn" and mrow[_ENTERED]:  # entered when born
+                                mcells[_ENTERED] = f"{mrow[_ENTERED].year}年"
                     self.rows += 1
                     yield hcells + mcells + icells
 
@@ -229,6 +232,8 @@ class RowSource:
 _PHONE = [c.key for c in L.HOUSEHOLD_COLUMNS].index("phone")
 _ID = [c.key for c in L.MEMBER_COLUMNS].index("id_number")
 _BIRTH = [c.key for c in L.MEMBER_COLUMNS].index("birth_date")
+_ENTERED = [c.key for c in L.MEMBER_COLUMNS].index("entered_on")
+_ENTRY_REASON = [c.key for c in L.MEMBER_COLUMNS].index("entry_reason")
 _HOUSEHOLD_NUMBER = [c.key for c in L.COLUMNS].index("household_number")
 
 

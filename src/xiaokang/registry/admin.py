@@ -84,13 +84,15 @@ class BirthYearOnly:
     masked digits of an ID number are exactly the birth date, so the two side by side gave the full number
     back (a red-team trial). The roles that may see full numbers keep the editable date."""
 
+    SHOWN = {"birth_date": "birth_year", "entered_on": "entered_shown"}
+
     def _swap(self, fields):
         out = []
         for f in fields:
             if isinstance(f, (list, tuple)):
                 out.append(type(f)(self._swap(f)))
             else:
-                out.append("birth_year" if f == "birth_date" else f)
+                out.append(self.SHOWN.get(f, f))
         return out
 
     def get_fields(self, request, obj=None):
@@ -99,15 +101,22 @@ class BirthYearOnly:
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
-        return readonly if can_view_full_id(request.user) else [*readonly, "birth_year"]
+        return readonly if can_view_full_id(request.user) else [*readonly, *self.SHOWN.values()]
 
     def get_exclude(self, request, obj=None):
         exclude = list(super().get_exclude(request, obj) or [])
-        return exclude if can_view_full_id(request.user) else [*exclude, "birth_date"]
+        return exclude if can_view_full_id(request.user) else [*exclude, *self.SHOWN]
 
     @admin.display(description=_("出生年份"))
     def birth_year(self, obj):
         return f"{obj.birth_date.year}" if obj and obj.birth_date else "—"
+
+    @admin.display(description=_("迁入（新增）日期"))
+    def entered_shown(self, obj):
+        """A newborn's entry date is its birth date: the year only."""
+        if not obj or not obj.entered_on:
+            return "—"
+        return f"{obj.entered_on.year}" if obj.entry_reason == "newborn" else f"{obj.entered_on:%Y-%m-%d}"
 
 
 class MemberInline(BirthYearOnly, LockedReadOnly, ScopedStackedInline):

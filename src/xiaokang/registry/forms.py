@@ -1,5 +1,7 @@
 """Search and filter form of the household list (贫困户查询)."""
 
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -107,7 +109,21 @@ class MaskedNumbersForm(forms.ModelForm):
             stored = getattr(self.instance, name, "") if self.instance.pk is not None else ""
             if name in data and stored and data[name] == mask(stored):
                 data[name] = stored
+                continue
+            value = data.get(name)
+            if value and "*" in value:  # one digit of the masked display edited: it would be stored masked
+                self.add_error(name, _("号码含 *：不改动请保持脱敏显示原样（保留原号码），修改请输入完整的新号码"))
+            elif value and name in NUMBER_FORMATS and not NUMBER_FORMATS[name][0].match(value):
+                self.add_error(name, NUMBER_FORMATS[name][1])
         return data
+
+
+# The form of a phone number (联系电话): a mobile or landline number, digits with an optional leading + and
+# separators (- or spaces), 7–20 characters.
+NUMBER_FORMATS = {
+    "phone": (re.compile(r"^\+?\d[\d\- ]{5,18}\d$"),
+              _("联系电话格式不正确：应为 7–20 位的手机或固定电话号码（数字，可含 - 和空格，如 13812345678、0731-22123456）")),
+}
 
 
 class HouseholdEditForm(MaskedNumbersForm):

@@ -338,5 +338,15 @@ class Pairing(models.Model):
     def clean(self):
         if self.cadre_id and getattr(self.cadre, "role", None) != "pairing_cadre":
             raise ValidationError({"cadre": _("只能选择角色为帮扶责任人的用户")})
+        if self.cadre_id and self.household_id:
+            # a cadre reads only within their own area: a household outside it would be a pairing that
+            # gives nothing (and shows another area's cadre in that area's admin)
+            own = self.cadre.area_id or ""
+            if not own or not (self.household.area_id or "").startswith(own):
+                raise ValidationError({"household": _("该户不在此帮扶责任人的区域（%(area)s）内") % {"area": own or "—"}})
+            current = Pairing._base_manager.filter(cadre_id=self.cadre_id, household_id=self.household_id,
+                                                   ended_on__isnull=True).exclude(pk=self.pk)
+            if self.ended_on is None and current.exists():
+                raise ValidationError(_("该户与此帮扶责任人已有进行中的结对（未填结束日期）；请先结束原结对"))
         if self.ended_on and self.started_on and self.ended_on < self.started_on:
             raise ValidationError({"ended_on": _("结束日期早于结对日期")})

@@ -167,6 +167,7 @@ class HouseholdDetailView(PersonDataMixin, TemplateView):
         lang = get_language() or "zh-hans"
         years = selectors.household_years(household, members, incomes, stored, lang)
         today = dt.date.today()
+        full_ids = can_view_full_id(self.request.user)
         member_rows = [{
             "member": m,
             "id_masked": mask_id_number(m.id_number),
@@ -182,6 +183,10 @@ class HouseholdDetailView(PersonDataMixin, TemplateView):
             "pension": yes_no(m.pension_insurance),
             "dibao": m.on_dibao,
             "left": m.left_on is not None,
+            # a newborn's entry date is its birth date, which with the masked ID number gives the full one:
+            # the year only, unless the user may see full numbers
+            "entered": (f"{m.entered_on.year}" if m.entered_on and m.entry_reason == "newborn" and not full_ids
+                        else (f"{m.entered_on:%Y-%m-%d}" if m.entered_on else "")),
         } for m in members]
         criteria_labels = [
             (c, HouseholdAssessment._meta.get_field(c).verbose_name) for c in selectors.CRITERIA

@@ -84,7 +84,9 @@ class WorkflowStepApi(ApiView):
             return json_error(400, "请求体应为 JSON 对象")
         step = body.get("step")
         outcome = body.get("outcome") or Outcome.APPROVED
-        if not step or not isinstance(step, str):
+        if step is not None and not isinstance(step, str):
+            return json_error(400, "step 须为字符串（步骤代码，如 \"appraisal\"）")
+        if not step:
             return json_error(400, "缺少 step（步骤代码，字符串）")
         if outcome not in Outcome.values:
             return json_error(400, f"outcome 应为 {'/'.join(Outcome.values)}")

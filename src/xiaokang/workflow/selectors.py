@@ -64,6 +64,8 @@ def household_panel(user, household) -> dict:
         and may_take(first, user, household.area_id),
         "may_request_change": may_request_change(user, household),
         "change_requests": list(ChangeRequest.objects.for_user(user).filter(household=household).order_by("-id")[:20]),
+        # a pairing cadre reads no workflow (core.scoping): say so rather than "none"
+        "hidden_for_role": getattr(user, "role", None) == "pairing_cadre",
     }
 
 

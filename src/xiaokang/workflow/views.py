@@ -272,6 +272,8 @@ def change_rows(cr):
             current, value = choices.get(current, current), choices.get(value, value)
         if name == "phone":  # masked here as everywhere but the household page's logged display
             current, value = mask_phone(current), mask_phone(value)
+        current = "—" if current in (None, "") else current
+        value = "—" if value in (None, "") else value
         rows.append({"label": f.verbose_name, "current": current, "new": value})
     return rows
 
