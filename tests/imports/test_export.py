@@ -181,3 +181,21 @@ def test_xlsx_splits_sheets_at_household_boundaries(data, tmp_path, monkeypatch,
     settings.XIAOKANG_IMPORT_DIR = tmp_path / "imports"
     batch = services.validate(services.stage(out, None, file_name=out.name, area_code="", channel="command"))
     assert (batch.status, batch.rows_total, batch.households_total, batch.error_count) == ("validated", 13, 5, 0)
+
+
+def test_a_newborns_entry_date_shows_its_year_beside_a_masked_number(data):
+    """A newborn's entry date is its birth date (the masked digits of its ID number): year only when masked."""
+    baby = sample.member(data.h2, "李小宝", "03", dt.date(2018, 3, 10), entered_on=dt.date(2018, 3, 10),
+                         entry_reason="newborn")
+    yanling = sample.make_user("yl", area=data.yl, role="county_admin")
+
+    def row(**kw):
+        buf = io.BytesIO()
+        E.prepare(user=yanling, fmt="csv", year=2019, **kw).write(buf)
+        return next(r for r in read_csv(buf.getvalue())[1:] if r[COL["姓名"]] == "李小宝")
+
+    masked = row()
+    assert (masked[COL["证件号码"]], masked[COL["出生日期"]], masked[COL["迁入（新增）日期"]]) == (
+        mask_id_number(baby.id_number), "2018年", "2018年")
+    full = row(full_ids=True)
+    assert (full[COL["证件号码"]], full[COL["迁入（新增）日期"]]) == (baby.id_number, "2018-03-10")

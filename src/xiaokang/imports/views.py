@@ -291,7 +291,9 @@ def _masked_workbook(path):
     wb = load_workbook(path)
     for ws in wb.worksheets:
         # a birth date beside a masked ID number gives the number back: its year only
-        births = {c.column for c in ws[1] if isinstance(c.value, str) and "出生" in c.value}
+        # (and an entry date, which for a newborn is the birth date)
+        births = {c.column for c in ws[1] if isinstance(c.value, str)
+                  and ("出生" in c.value or ("日期" in c.value and ("迁入" in c.value or "新增" in c.value)))}
         ids = {c.column for c in ws[1] if isinstance(c.value, str) and ("证件号码" in c.value or "身份证" in c.value)}
         for row in ws.iter_rows(min_row=2):
             for cell in row:
