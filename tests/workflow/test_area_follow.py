@@ -65,3 +65,15 @@ def test_records_follow_a_household_that_moves(data, users):
     r = client(users.village).post(reverse("api_workflow_step", args=[exit_wf.pk]),
                                    '{"step": "appraisal"}', content_type="application/json")
     assert r.status_code == 404
+
+
+def test_records_follow_a_move_made_through_update_household(data, users):
+    """``registry.services.update_household`` (the web edit, approved change requests) writes with a conditional
+    UPDATE, not ``save``: a move made there is followed too."""
+    from xiaokang.registry.services import update_household
+
+    now = timezone.now()
+    finding = Finding.objects.create(rule_code="Q24_NO_PAIRING_CADRE", household=data.h2, area_code=data.h2.area_id,
+                                     year=2020, first_seen=now, last_seen=now)
+    update_household(data.h2.pk, {"area": data.yl_b}, data.h2.version, user=users.town)
+    assert Finding.objects.get(pk=finding.pk).area_code == "430225100202"

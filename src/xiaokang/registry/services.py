@@ -70,5 +70,9 @@ def update_household(household_id: int, changes: dict, expected_version: int, *,
         household._history_user = user if getattr(user, "is_authenticated", False) else None
         household._audit_channel = channel
         HOUSEHOLD_HISTORY.create_historical_record(household, "~")
+        if "area" in values or "area_id" in values:  # moved: its records follow (Household.save does it too)
+            from .area_follow import follow_household_area
+
+            follow_household_area([household_id])
         bump(REGISTRY)  # a conditional UPDATE sends no post_save: cached summaries are renewed here
     return household
