@@ -181,3 +181,9 @@ def test_a_household_number_that_looks_like_an_id_number_is_not_saved_masked(dat
     assert yanling.post(change_url(h), form).status_code == 302
     h.refresh_from_db()
     assert (h.household_number, h.natural_village) == ("430225100201000019", "上屋组")
+
+
+def test_a_refused_admin_lookup_is_a_chinese_400_page(data, yanling):
+    response = yanling.get(reverse("admin:registry_member_changelist"), {"id_number__startswith": "4302"})
+    page = response.content.decode()
+    assert response.status_code == 400 and "请求无效（400）" in page and "只接受页面上提供的筛选条件" in page

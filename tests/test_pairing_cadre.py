@@ -129,3 +129,16 @@ def test_the_household_page_hides_a_newborns_entry_date_from_roles_without_full_
     village = sample.make_user("cun", area=data.yl_a, role="village_admin")
     assert "2018-03-10 新增（新生儿）" in client(village).get(reverse("household_detail", args=[data.h2.pk])).content.decode()
     assert baby.id_number[:6] + "********" + baby.id_number[-4:] in page
+
+
+def test_aggregate_only_roles_get_no_links_to_person_level_pages(data):
+    """A statistician's navigation and dashboard link to no page that answers 403 (the trial found 贫困户,
+    防返贫监测, 审批 and the dashboard's 户名单 links); an administrator of the same area keeps them (the
+    dashboard body is cached per kind of reader, not only per area)."""
+    stat = client(sample.make_user("tongji", area=data.yl, role="statistician"))
+    county = client(sample.make_user("xian", area=data.yl, role="county_admin"))
+    for c, shown in ((stat, False), (county, True), (stat, False)):
+        page = c.get(reverse("dashboard")).content.decode()
+        for url in (reverse("household_list"), reverse("monitoring_object_list"), reverse("workflow_list")):
+            assert (f'href="{url}"' in page) is shown, url
+        assert (f'href="{reverse("household_list")}?area=' in page) is shown

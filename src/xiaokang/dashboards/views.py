@@ -10,6 +10,7 @@ from django.views.generic import TemplateView
 from xiaokang.areas.models import Area, Level
 from xiaokang.core.cache import QUALITY, REGISTRY, cached, cached_html, version
 from xiaokang.core.scoping import scope_key
+from xiaokang.registry.views import may_see_person_data
 from xiaokang.core.views import ScopedViewMixin, jurisdiction
 from xiaokang.policy.rules.household import MET, NOT_MET, UNASSESSABLE
 from xiaokang.quality.models import Finding
@@ -74,8 +75,10 @@ class DashboardView(ScopedViewMixin, TemplateView):
             context.update(self.body_context(root, area, year))
             return render_to_string("dashboards/_dashboard_body.html", context, self.request)
 
+        # (per kind of reader too: the household-list links are left out for aggregate-only roles)
+        person = "p" if may_see_person_data(self.request.user) else "a"
         context["body"] = cached_html(
-            REGISTRY, f"dashboard:{scope_key(self.request.user)}:{key}:{year}:quality-{version(QUALITY)}",
+            REGISTRY, f"dashboard:{scope_key(self.request.user)}:{person}:{key}:{year}:quality-{version(QUALITY)}",
             render_body)
         return context
 
@@ -102,6 +105,7 @@ class DashboardView(ScopedViewMixin, TemplateView):
             drillable=bool(dash.rows) and dash.child_level != Level.VILLAGE,
             verdict_rows=[(k, VERDICT_LABELS[k], dash.verdicts[k]) for k in selectors.VERDICT_ORDER],
             chart=chart, is_superuser=self.request.user.is_superuser,
+            person_links=may_see_person_data(self.request.user),
             quality=selectors.quality_counts(self.scoped(Finding).within(area), area, get_language() or "zh"),
         )
 
