@@ -251,6 +251,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "mask_personal": {"()": "xiaokang.core.logmask.MaskPersonalDataFilter"},
+        "no_traceback": {"()": "xiaokang.core.logmask.NoTracebackFilter"},
         "require_debug_true": {"()": "django.utils.log.RequireDebugTrue"},
         "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
     },
@@ -270,6 +271,7 @@ LOGGING = {
         # only to the administrators' mail, which an intranet server usually cannot send.
         "error_console": {"level": "ERROR", "class": "logging.StreamHandler",
                           "filters": ["require_debug_false", "mask_personal"]},
+        "security_console": {"class": "logging.StreamHandler", "filters": ["no_traceback", "mask_personal"]},
     },
     "loggers": {
         "django": {"handlers": ["django_console", "error_console", "mail_admins"], "level": "INFO"},
@@ -277,6 +279,8 @@ LOGGING = {
         # 403/404 answers are expected (scoping, roles) and are in the access log: no traceback per refusal.
         "django.request": {"handlers": ["django_console", "error_console", "mail_admins"], "level": "ERROR",
                            "propagate": False},
+        # a refused request (a lookup the admin does not offer, a bad host): one line, no traceback
+        "django.security": {"handlers": ["security_console"], "level": "WARNING", "propagate": False},
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }

@@ -140,3 +140,25 @@ def test_warning_type_labels_are_the_rules_labels():
 
     with translation.override("zh-hans"):
         assert {k: str(v) for k, v in WARNING_KIND_LABELS.items()} == WARNING_KINDS
+
+
+def test_consolidation_classes_are_counts_for_every_role_and_translated(web):
+    """Counts only: statisticians and donors read them too (they were refused); the class names follow the
+    page's language (they stayed Chinese in English)."""
+    from django.utils import translation
+
+    from xiaokang.monitoring.views import CLASS_LABELS
+    from xiaokang.policy.rules.monitoring import CLASSES
+
+    assert set(CLASS_LABELS) == set(CLASSES)  # the page's labels cover the rule's classes
+    stat = sample.make_user("tongji_m", area=web.xian.area, role="statistician")
+    c = client(stat)
+    assert c.get(reverse("consolidation_classes")).status_code == 200
+    from django.conf import settings
+
+    en = client(web.xian)
+    en.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = en.get(reverse("consolidation_classes")).content.decode()
+    with translation.override("en"):
+        labels = [str(CLASS_LABELS[k]) for k in CLASSES]
+    assert labels[0] != "稳定脱贫户" and all(label in html for label in labels) and "稳定脱贫户" not in html

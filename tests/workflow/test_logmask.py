@@ -116,3 +116,24 @@ def test_phone_masked_on_household_page_and_full_number_shown_only_by_logged_pos
     page = c.get(reverse("household_detail", args=[data.h1.pk]))
     assert page.status_code == 200 and blank not in page.content.decode()
     assert c.post(blank).status_code == 404 and FullIdView.objects.count() == before
+
+
+def test_refusals_of_djangos_security_checks_log_one_line():
+    """A lookup the admin does not offer (a probe of a masked number) logs its message, not two tracebacks."""
+    from django.conf import settings
+
+    from xiaokang.core.logmask import NoTracebackFilter
+
+    assert settings.LOGGING["loggers"]["django.security"]["handlers"] == ["security_console"]
+    assert settings.LOGGING["handlers"]["security_console"]["filters"] == ["no_traceback", "mask_personal"]
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(NoTracebackFilter())
+    handler.addFilter(MaskPersonalDataFilter())
+    logger = logging.getLogger("xiaokang.test.security")
+    logger.handlers, logger.propagate = [handler], False
+    try:
+        raise ValueError("Filtering by id_number__startswith not allowed")
+    except ValueError as exc:
+        logger.error("Filtering by id_number__startswith=%s not allowed", "430225199001011234", exc_info=exc)
+    assert stream.getvalue() == "Filtering by id_number__startswith=430225********1234 not allowed\n"

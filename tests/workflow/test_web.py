@@ -223,9 +223,12 @@ def test_locked_household_edit_page_is_409_pointing_to_change_request(data, user
     r = client(users.county).post(reverse("household_edit", args=[h.pk]), {"version": h.version, "phone": "13912345678"})
     assert r.status_code == 409
     html = r.content.decode()
-    assert "变更申请" in html and reverse("change_request_create", args=[h.pk]) in html
+    # a county administrator decides change requests but does not file them: no link that would answer 403
+    assert "变更申请由本村、本乡镇管理员提交" in html and reverse("change_request_create", args=[h.pk]) not in html
     h.refresh_from_db()
     assert h.phone == ""
+    r = client(users.village).post(reverse("household_edit", args=[h.pk]), {"version": h.version, "phone": "13912345678"})
+    assert r.status_code == 409 and reverse("change_request_create", args=[h.pk]) in r.content.decode()
 
 
 def test_change_request_pages(data, users, inst):

@@ -50,6 +50,17 @@ class MaskPersonalDataFilter(logging.Filter):
         return True
 
 
+class NoTracebackFilter(logging.Filter):
+    """Drops a record's traceback (kept: its message): for refusals that are expected, such as Django's
+    security warnings about a lookup the admin does not offer — one line each instead of a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        record.stack_info = None
+        return True
+
+
 def mask_phone(value: str | None) -> str:
     """A phone number for pages and lists: first 3 and last 4 digits kept (``138****5678``); a number of 7 or
     fewer characters is masked entirely. Blank stays blank."""

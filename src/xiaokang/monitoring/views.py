@@ -29,6 +29,7 @@ from xiaokang.policy.params import ParameterError
 from xiaokang.policy.rules.monitoring import CLASSES, monitoring_range
 from xiaokang.policy.services import current_parameters
 from xiaokang.registry.models import Household
+from xiaokang.core.views import ScopedViewMixin
 from xiaokang.registry.views import PersonDataMixin
 from xiaokang.workflow import engine as wf
 from xiaokang.workflow.views import workflow_response
@@ -429,8 +430,14 @@ class EventListView(PersonDataMixin, TemplateView):
 CHILD_LENGTH = {0: 2, 2: 4, 4: 6, 6: 9, 9: 12, 12: 12}
 
 
-class ConsolidationClassView(PersonDataMixin, TemplateView):
-    """巩固分类 counts of the user's area by the next level down, for one year (computed by the CLI)."""
+# The classes' labels in the page's language (the rule module is Django-free and keeps the Chinese ones).
+CLASS_LABELS = {"stable": gettext_lazy("稳定脱贫户"), "consolidate": gettext_lazy("巩固提升户"), "key": gettext_lazy("重点帮扶户"),
+                "unknown": gettext_lazy("无法分类")}
+
+
+class ConsolidationClassView(ScopedViewMixin, TemplateView):
+    """巩固分类 counts of the user's area by the next level down, for one year (computed by the CLI): counts
+    only, so statisticians and donors read it too."""
 
     template_name = "monitoring/classes.html"
 
@@ -453,7 +460,8 @@ class ConsolidationClassView(PersonDataMixin, TemplateView):
         out = [{"code": u, "name": names.get(u, u), "counts": [table[u][k] for k in CLASSES],
                 "total": sum(table[u].values())} for u in sorted(table)]
         totals = [sum(r["counts"][i] for r in out) for i in range(len(CLASSES))]
-        context.update(year=year, years=years, rows=out, classes=list(CLASSES.values()), totals=totals,
+        context.update(year=year, years=years, rows=out, classes=[CLASS_LABELS.get(k, v) for k, v in CLASSES.items()],
+                       totals=totals,
                        total=sum(totals))
         return context
 

@@ -311,6 +311,16 @@ class HouseholdEditView(PersonDataMixin, TemplateView):
             raise PermissionDenied(_("您的角色不能修改贫困户信息"))
         return household
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        household = kwargs.get("household")
+        if household is not None and kwargs.get("locked"):
+            from xiaokang.workflow.services import may_request_change
+
+            # the 提交变更申请 link only for the roles that may file one (a city administrator may not)
+            context["may_request_change"] = may_request_change(self.request.user, household)
+        return context
+
     def get(self, request, *args, **kwargs):
         household = self.get_household()
         form = HouseholdEditForm(instance=household, initial={"version": household.version})
