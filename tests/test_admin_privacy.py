@@ -187,3 +187,11 @@ def test_a_refused_admin_lookup_is_a_chinese_400_page(data, yanling):
     response = yanling.get(reverse("admin:registry_member_changelist"), {"id_number__startswith": "4302"})
     page = response.content.decode()
     assert response.status_code == 400 and "请求无效（400）" in page and "只接受页面上提供的筛选条件" in page
+
+
+def test_export_log_in_the_admin_names_the_command_line_user_as_the_pages_do(data, yanling):
+    from xiaokang.imports.models import ExportLog
+
+    ExportLog.objects.create(username="命令行:root", area_code="430225", rows=3, channel="command")
+    page = yanling.get(reverse("admin:imports_exportlog_changelist")).content.decode()
+    assert "root（命令行）" in page and "命令行:root" not in page and ">命令行<" in page

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AreasConfig(AppConfig):
     name = "xiaokang.areas"
-    verbose_name = "行政区划 Areas"
+    verbose_name = _("行政区划")

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PolicyConfig(AppConfig):
     name = "xiaokang.policy"
-    verbose_name = "政策与评估 Policy"
+    verbose_name = _("政策与评估")

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RegistryConfig(AppConfig):
     name = "xiaokang.registry"
-    verbose_name = "建档立卡 Registry"
+    verbose_name = _("建档立卡")

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WorkflowConfig(AppConfig):
     name = "xiaokang.workflow"
-    verbose_name = "审批流程 Approval workflows"
+    verbose_name = _("审批流程")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
