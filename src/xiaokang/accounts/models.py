@@ -45,5 +45,15 @@ def can_edit_registry(user) -> bool:
     return user.is_authenticated and (user.is_superuser or user.role in EDIT_ROLES)
 
 
+# Roles that see aggregates only (统计员, 爱心人士): no person-level page, export, upload, workflow or admin.
+AGGREGATE_ONLY_ROLES = frozenset({Role.STATISTICIAN, Role.DONOR})
+
+
+def may_see_person_data(user) -> bool:
+    """Whether the user may open person-level pages (household list and file, edit, full ID, workflows, the
+    admin): everyone signed in but the aggregate-only roles; superusers always."""
+    return user.is_authenticated and (user.is_superuser or user.role not in AGGREGATE_ONLY_ROLES)
+
+
 def can_view_full_id(user) -> bool:
     return user.is_authenticated and user.role in FULL_ID_ROLES and bool(user.area_id)

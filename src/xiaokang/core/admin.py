@@ -6,7 +6,7 @@ a change page of a row outside it is "not found" (the admin redirects to its ind
 Foreign-key choices (select boxes, raw-id and autocomplete inputs) are limited the same way, and a
 save that would put a row outside the user's area is refused. A model without area (parameter values)
 is readable by staff with the view permission and writable by superusers only. Statisticians and donors
-(aggregates only) never get the admin, whatever their group or staff flag (``NO_ADMIN_ROLES``).
+(aggregates only) never get the admin, whatever their group or staff flag (``accounts.AGGREGATE_ONLY_ROLES``).
 
 The admin never shows a full ID or mobile number (the household page's logged display is the one place):
 ``AdminMaskingMiddleware`` masks them in every admin page and JSON answer (readonly fields, stored import
@@ -59,13 +59,12 @@ AREA_ADMIN_PERMISSIONS = {
 }
 
 
-# Roles that see aggregates only: no admin at all (it is person-level throughout).
-NO_ADMIN_ROLES = frozenset({"statistician", "donor"})
-
-
 def admin_refused(user) -> bool:
-    """Whether ``user`` is kept out of the admin by role (statisticians and donors), superusers excepted."""
-    return not user.is_superuser and getattr(user, "role", None) in NO_ADMIN_ROLES
+    """Whether ``user`` is kept out of the admin by role: the aggregate-only roles (statisticians and donors;
+    the admin is person-level throughout), superusers excepted."""
+    from xiaokang.accounts.models import may_see_person_data
+
+    return not may_see_person_data(user)
 
 
 class AdminMaskingMiddleware:

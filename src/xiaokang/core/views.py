@@ -44,13 +44,17 @@ def asset_urls() -> dict[str, str | None]:
 
 
 def assets_context(request):
-    """Template context processor: the local CSS/JS asset URLs and the user's jurisdiction (the header's
-    管辖区域) on every page, error pages included; the jurisdiction is looked up only when a page shows it."""
+    """Template context processor: the local CSS/JS asset URLs, the user's jurisdiction (the header's 管辖区域)
+    on every page, error pages included (looked up only when a page shows it), and ``person_pages``."""
     from django.utils.functional import SimpleLazyObject
+
+    from xiaokang.accounts.models import may_see_person_data
 
     user = getattr(request, "user", None)
     return {"assets": asset_urls(),
-            "jurisdiction": SimpleLazyObject(lambda: jurisdiction_label(user) if user is not None else "")}
+            "jurisdiction": SimpleLazyObject(lambda: jurisdiction_label(user) if user is not None else ""),
+            # whether the navigation offers person-level pages (not to statisticians and donors)
+            "person_pages": user is not None and user.is_authenticated and may_see_person_data(user)}
 
 
 def scoped_queryset(request_or_user, model_or_queryset):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
-from xiaokang.accounts.models import Role, can_edit_registry, can_view_full_id
+from xiaokang.accounts.models import Role, can_edit_registry, can_view_full_id, may_see_person_data
 from xiaokang.core.audit import Channel
 from xiaokang.core.cache import REGISTRY, CachedCountPaginator, cached_html
 from xiaokang.core.logmask import mask_phone
@@ -57,14 +57,6 @@ HOUSEHOLD_SECTIONS = [
 
 
 # Roles that see aggregates or public anonymised data only, never person-level pages (统计员, 爱心人士).
-AGGREGATE_ONLY_ROLES = frozenset({Role.STATISTICIAN, Role.DONOR})
-
-
-def may_see_person_data(user) -> bool:
-    """Whether the user may open person-level pages (household list and file, edit, full ID, workflows)."""
-    return user.is_authenticated and (user.is_superuser or user.role not in AGGREGATE_ONLY_ROLES)
-
-
 class PersonDataMixin(ScopedViewMixin):
     """A scoped page with person-level data: 403 for statisticians and donors (they keep the dashboard)."""
 
