@@ -35,6 +35,11 @@ ROUTES = {
                                "tests/registry/test_edit_audit.py"),
     "household_full_phone": (SCOPED, "ScopedViewMixin.get_scoped_object + FULL_ID_ROLES, logged; "
                                      "tests/workflow/test_logmask.py"),
+    "household_visit": (SCOPED, "POST; get_scoped_object(Household) + the household's current pairing cadre "
+                                "(services.record_visit); 404 here; tests/registry/test_visits.py"),
+    "visit_list": (SCOPED, "scoped(Visit), scoped(Pairing); ?area= narrows inside the jurisdiction; "
+                           "tests/registry/test_visits.py"),
+    "api_household_visits": (SCOPED, "JSON; get_scoped_object(Household); 404 here; tests/registry/test_visits.py"),
     "village_exit_list": (SCOPED, "ScopedViewMixin.scoped(VillageAssessment); tests/exits/test_views.py"),
     "village_exit_detail": (SCOPED, "ScopedViewMixin.get_scoped_object; 404 here and in tests/exits/test_views.py"),
     "county_exit_list": (SCOPED, "ScopedViewMixin.scoped(CountyAssessment); tests/exits/test_views.py"),
@@ -180,6 +185,11 @@ OUT_OF_AREA = {
     "member_full_id": lambda d: ("post", reverse("member_full_id", args=[d.h4.pk, d.m41.pk]), {}),
     "household_full_phone": lambda d: ("post", reverse("household_full_phone", args=[d.h4.pk]), {}),
     "member_full_id mixed": lambda d: ("post", reverse("member_full_id", args=[d.h2.pk, d.m41.pk]), {}),
+    "household_visit": lambda d: ("post", reverse("household_visit", args=[d.h4.pk]),
+                                  {"visited_on": "2020-05-01", "mode": "home", "situation": "入户"}),
+    "api_household_visits": lambda d: ("get", reverse("api_household_visits", args=[d.h4.pk]), {}),
+    "api_household_visits POST": lambda d: ("post", reverse("api_household_visits", args=[d.h4.pk]),
+                                            {"visited_on": "2020-05-01", "situation": "入户"}),
     "village_exit_detail": lambda d: _exits()["village_exit_detail"](d),
     "county_exit_detail": lambda d: _exits()["county_exit_detail"](d),
     "dashboard drill-down": lambda d: ("get", reverse("dashboard"), {"area": "430224"}),

@@ -14,6 +14,7 @@ urlpatterns = [
     path("exits/", include("xiaokang.exits.urls")),
     path("workflow/", include("xiaokang.workflow.urls")),
     path("api/v1/", include("xiaokang.workflow.api_urls")),
+    path("api/v1/", include("xiaokang.registry.api_urls")),
     path("monitoring/", include("xiaokang.monitoring.urls")),
     path("imports/", include("xiaokang.imports.urls")),
     path("quality/", include("xiaokang.quality.urls")),

@@ -218,3 +218,13 @@ def test_demo_town_and_village_accounts_sit_where_an_exit_is_open(yanling):
     assert poor is not None
     assert (users["demo_village"].role, users["demo_village"].area_id) == ("village_admin", poor.area_id)
     assert (users["demo_town"].role, users["demo_town"].area_id) == ("town_admin", poor.area_id[:9])
+    # the pairing cadre: three households of that village, two visits on the first (idempotent)
+    from xiaokang.registry.models import Pairing, Visit
+
+    cadre = users["demo_cadre"]
+    paired = list(Pairing.objects.filter(cadre=cadre).order_by("household_id").values_list("household_id", flat=True))
+    assert len(paired) == L.PAIRED_DEMO and Household.objects.filter(pk__in=paired, area_id=poor.area_id).count() == 3
+    L.create_demo_users(password="x")
+    assert list(Visit.objects.filter(cadre=cadre).order_by("visited_on").values_list(
+        "household_id", "visited_on", "mode")) == [(paired[0], dt.date(2020, 3, 16), "home"),
+                                                   (paired[0], dt.date(2020, 9, 8), "phone")]

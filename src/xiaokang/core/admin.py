@@ -39,6 +39,7 @@ AREA_ADMIN_PERMISSIONS = {
         "member": ("view", "add", "change", "delete"),
         "income": ("view", "add", "change", "delete"),
         "pairing": ("view", "add", "change", "delete"),
+        "visit": ("view",),
     },
     "policy": {"householdassessment": ("view",), "assessmentreason": ("view",), "parametervalue": ("view",)},
     "exits": {

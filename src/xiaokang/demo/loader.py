@@ -345,6 +345,10 @@ def demo_users() -> list[DemoUser]:
 
 # Households of the demo village paired with ``demo_cadre`` (its first poor ones).
 PAIRED_DEMO = 3
+DEMO_VISITS = [  # (date, way, what the visit found, difficulties, next steps): synthetic
+    ("2020-03-16", "home", "入户了解春耕和外出务工情况，家中两人已返岗务工", "缺少春耕化肥", "联系合作社统一代购化肥"),
+    ("2020-09-08", "phone", "电话回访，了解子女开学和医保缴费情况", "", "提醒按期缴纳城乡居民医保"),
+]
 ADMIN_ROLES = {"city_admin", "county_admin", "town_admin", "village_admin"}
 
 
@@ -378,13 +382,19 @@ def _pair_demo_cadre(user) -> None:
     """Pair ``user`` with the first ``PAIRED_DEMO`` poor households of their village (idempotent)."""
     import datetime as dt
 
-    from xiaokang.registry.models import Pairing
+    from xiaokang.registry.models import Pairing, Visit
 
     households = (Household._base_manager.filter(is_demo=True, area_id=user.area_id)
                   .order_by("pk").values_list("pk", flat=True)[:PAIRED_DEMO])
     for pk in households:
         Pairing.objects.get_or_create(cadre=user, household_id=pk, ended_on=None,
                                       defaults={"started_on": dt.date(2016, 1, 1)})
+    # two visits (帮扶走访记录) of the first paired household, so that the visit panel and list show some
+    for pk in households[:1]:
+        for on, mode, situation, needs, measures in DEMO_VISITS:
+            Visit.objects.get_or_create(household_id=pk, cadre=user, visited_on=on, defaults={
+                "mode": mode, "situation": situation, "needs": needs, "measures": measures,
+                "channel": "command"})
 
 
 def _grant_area_admin(user) -> None:

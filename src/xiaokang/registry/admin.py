@@ -11,7 +11,7 @@ from xiaokang.core.logmask import mask_phone
 
 from .forms import MaskedNumbersForm
 from .idnumber import mask_id_number
-from .models import FullIdView, Household, Income, Member, Pairing
+from .models import FullIdView, Household, Income, Member, Pairing, Visit
 
 
 def _household_of(obj):
@@ -255,3 +255,15 @@ class PairingAdmin(ScopedModelAdmin):
                 cadres = cadres.filter(area__code__startswith=own) if own else cadres.none()
             kwargs["queryset"] = cadres.order_by("username")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Visit)
+class VisitAdmin(ReadOnlyScopedModelAdmin):
+    """Visits (帮扶走访记录) of the area, read only: recorded by the pairing cadres on the household page or the
+    API, never changed or deleted through the application."""
+
+    list_display = ("visited_on", "household", "cadre", "mode", "channel", "created_at")
+    list_filter = ("mode", "visited_on")
+    search_fields = ("=household__household_number", "cadre__username")
+    list_select_related = ("household", "cadre")
+    ordering = ("-visited_on", "-id")

@@ -10,7 +10,7 @@ from xiaokang.policy.rules.household import MET, NOT_MET, UNASSESSABLE
 
 from . import codes
 from .idnumber import validate_id_number
-from .models import Household
+from .models import Household, VisitMode
 
 YEARS = list(range(2014, 2021))
 NOT_ASSESSED = "none"
@@ -144,3 +144,41 @@ class HouseholdEditForm(MaskedNumbersForm):
         ]
         # Always posted (a checkbox left unticked is not), so an omitted field is never taken as "no".
         widgets = {"water_scarce_area": forms.Select(choices=YES_NO), "cooperative_member": forms.Select(choices=YES_NO)}
+
+
+class VisitForm(forms.Form):
+    """A pairing cadre's visit (帮扶走访记录, ``models.Visit``) on the household page."""
+
+    visited_on = forms.DateField(label=_("走访日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    mode = forms.ChoiceField(label=_("走访方式"), choices=VisitMode.choices, initial=VisitMode.HOME)
+    situation = forms.CharField(label=_("走访情况"), max_length=1000,
+                                widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}))
+    needs = forms.CharField(label=_("困难与诉求"), max_length=500, required=False)
+    measures = forms.CharField(label=_("帮扶措施与下步打算"), max_length=500, required=False)
+
+
+class VisitFilterForm(forms.Form):
+    """Filters of the visit list (帮扶走访): year, area prefix, household number, way of visiting."""
+
+    year = forms.CharField(label=_("年度"), required=False, max_length=4,
+                           help_text=_("空：本年度；all：全部年度"))
+    area = forms.CharField(label=_("区划代码"), required=False, max_length=12,
+                           help_text=_("区划代码前缀：县 6 位、乡镇 9 位、村 12 位"))
+    household = forms.CharField(label=_("户编号"), required=False, max_length=32)
+    mode = forms.ChoiceField(label=_("走访方式"), required=False, choices=_blank(VisitMode.choices))
+
+    clean_area = HouseholdFilterForm.clean_area
+
+    def clean_year(self):
+        """None (this year), "all", or a year from 2014 on."""
+        value = self.cleaned_data["year"].strip().lower()
+        if not value:
+            return None
+        if value == "all":
+            return value
+        if not value.isdigit() or not 2014 <= int(value) <= 2100:
+            raise forms.ValidationError(_("年度应为 2014 年以后的四位年份，或 all（全部年度）"))
+        return int(value)
+
+    def clean_household(self):
+        return self.cleaned_data["household"].strip()

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from simple_history.models import HistoricalRecords
 
-from xiaokang.core.audit import AuditChannelBase
+from xiaokang.core.audit import AuditChannelBase, Channel
 from xiaokang.core.money import MoneyField
 from xiaokang.core.scoping import ScopedManager
 
@@ -350,3 +350,47 @@ class Pairing(models.Model):
                 raise ValidationError(_("该户与此帮扶责任人已有进行中的结对（未填结束日期）；请先结束原结对"))
         if self.ended_on and self.started_on and self.ended_on < self.started_on:
             raise ValidationError({"ended_on": _("结束日期早于结对日期")})
+
+
+class VisitMode(models.TextChoices):
+    """How a pairing cadre reached the household (走访方式)."""
+
+    HOME = "home", _("入户走访")
+    PHONE = "phone", _("电话或视频联系")
+    OTHER = "other", _("其他（集中座谈、田间地头等）")
+
+
+class Visit(models.Model):
+    """A pairing cadre's visit to a paired household (帮扶走访记录): when, how, what the cadre found (走访情况),
+    what the household needs or asks for (困难与诉求) and what the cadre will do (帮扶措施与下步打算).
+
+    Recorded by the cadre of a pairing that covers the visit date and is current (``services.record_visit``,
+    the household page, ``POST /api/v1/households/<id>/visits/``), and never changed or deleted through the
+    application: the record is the log (a correction is a new record). Read like the household's file: within
+    the area, and by a pairing cadre for the households of their current pairings (the visits of earlier
+    cadres included)."""
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="visits", verbose_name=_("户"))
+    cadre = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="visits",
+                              verbose_name=_("帮扶责任人"))
+    visited_on = models.DateField(_("走访日期"))
+    mode = models.CharField(_("走访方式"), max_length=8, choices=VisitMode.choices, default=VisitMode.HOME)
+    situation = models.TextField(_("走访情况"), max_length=1000)
+    needs = models.CharField(_("困难与诉求"), max_length=500, blank=True)
+    measures = models.CharField(_("帮扶措施与下步打算"), max_length=500, blank=True)
+    channel = models.CharField(_("登记渠道"), max_length=10, choices=Channel.choices, default=Channel.WEB)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    area_lookup = "household__area__code"
+    pairing_lookup = "household"
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = _("帮扶走访记录")
+        verbose_name_plural = _("帮扶走访记录")
+        ordering = ["-visited_on", "-id"]
+        indexes = [models.Index(fields=["household", "visited_on"]), models.Index(fields=["cadre", "visited_on"]),
+                   models.Index(fields=["visited_on"])]
+
+    def __str__(self):
+        return f"{self.household} {self.visited_on:%Y-%m-%d} {self.get_mode_display()}"

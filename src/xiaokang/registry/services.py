@@ -76,3 +76,57 @@ def update_household(household_id: int, changes: dict, expected_version: int, *,
             follow_household_area([household_id])
         bump(REGISTRY)  # a conditional UPDATE sends no post_save: cached summaries are renewed here
     return household
+
+
+def current_pairing(cadre, household, on=None):
+    """The pairing (帮扶结对) of ``cadre`` with ``household`` current on ``on`` (default today: started on or
+    before it, not ended before it), or None."""
+    from django.db.models import Q
+
+    from .models import Pairing
+
+    on = on or timezone.localdate()
+    return (Pairing.objects.filter(cadre=cadre, household=household, started_on__lte=on)
+            .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=on)).order_by("-started_on").first())
+
+
+def record_visit(household: Household, cadre, *, visited_on, mode: str, situation: str, needs: str = "",
+                 measures: str = "", channel: str = "web"):
+    """Record a pairing cadre's visit (帮扶走访记录, ``models.Visit``) and return it.
+
+    Only the cadre of a current pairing with the household records it (``PermissionDenied`` for another
+    role, another cadre, or a pairing that ended), for a date within that pairing (on or after its start)
+    and not after today; ``situation`` (走访情况) is required. The same visit sent twice (same cadre,
+    household, date, way and text: a double-submitted form) is refused. Errors: ``ValidationError`` naming
+    the field (nothing is written)."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from .models import Visit
+
+    if getattr(cadre, "role", None) != "pairing_cadre":
+        raise PermissionDenied(_("只有帮扶责任人可以登记走访记录（管理员、督查员查看走访记录）"))
+    today = timezone.localdate()
+    pairing = current_pairing(cadre, household, today)
+    if pairing is None:
+        raise PermissionDenied(_("该户不是您当前的结对帮扶户，不能登记走访记录"))
+    if visited_on > today:
+        raise ValidationError({"visited_on": _("走访日期不能晚于今天（%(d)s）") % {"d": f"{today:%Y-%m-%d}"}})
+    if current_pairing(cadre, household, visited_on) is None:
+        raise ValidationError({"visited_on": _("走访日期早于您与该户的结对日期（%(d)s）")
+                                             % {"d": f"{pairing.started_on:%Y-%m-%d}"}})
+    visit = Visit(household=household, cadre=cadre, visited_on=visited_on, mode=mode,
+                  situation=(situation or "").strip(), needs=(needs or "").strip(),
+                  measures=(measures or "").strip(), channel=channel)
+    visit.full_clean()
+    limit = Visit._meta.get_field("situation").max_length  # a TextField's max_length is not a model check
+    if len(visit.situation) > limit:
+        raise ValidationError({"situation": _("走访情况不能超过 %(n)s 字（现有 %(m)s 字）")
+                                            % {"n": limit, "m": len(visit.situation)}})
+    with transaction.atomic():
+        # a double-submitted form: the same record again (checked under the household's row lock)
+        list(Household._base_manager.select_for_update().filter(pk=household.pk).values_list("pk", flat=True))
+        if Visit.objects.filter(household=household, cadre=cadre, visited_on=visited_on, mode=visit.mode,
+                                situation=visit.situation).exists():
+            raise ValidationError(_("这条走访记录已经登记过（同一日期、方式和走访情况），未重复登记"))
+        visit.save()
+    return visit

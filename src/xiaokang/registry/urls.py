@@ -8,4 +8,6 @@ urlpatterns = [
     path("households/<int:pk>/edit/", views.household_edit, name="household_edit"),
     path("households/<int:pk>/members/<int:member_pk>/id/", views.full_id_number, name="member_full_id"),
     path("households/<int:pk>/phone/", views.full_phone, name="household_full_phone"),
+    path("households/<int:pk>/visits/", views.household_visit, name="household_visit"),
+    path("visits/", views.visit_list, name="visit_list"),
 ]

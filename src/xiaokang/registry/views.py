@@ -3,10 +3,14 @@
 import datetime as dt
 import functools
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef, Q
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -17,7 +21,7 @@ from django.views.generic import TemplateView
 from xiaokang.accounts.models import Role, can_edit_registry, can_view_full_id, may_see_person_data
 from xiaokang.core.audit import Channel
 from xiaokang.core.cache import REGISTRY, CachedCountPaginator, cached_html
-from xiaokang.core.logmask import mask_phone
+from xiaokang.core.logmask import mask_phone, mask_text
 from xiaokang.core.money import MoneyField, format_yuan
 from xiaokang.core.scoping import scope_key
 from xiaokang.core.views import ScopedViewMixin
@@ -25,10 +29,10 @@ from xiaokang.policy.models import HouseholdAssessment
 from xiaokang.policy.rules.household import MET, NOT_MET, UNASSESSABLE
 
 from . import selectors
-from .forms import YEARS, HouseholdEditForm, HouseholdFilterForm
+from .forms import YEARS, HouseholdEditForm, HouseholdFilterForm, VisitFilterForm, VisitForm
 from .idnumber import mask_id_number
-from .models import FullIdView, Household, Income, Member
-from .services import EditConflict, HouseholdLocked, update_household
+from .models import FullIdView, Household, Income, Member, Pairing, Visit
+from .services import EditConflict, HouseholdLocked, record_visit, update_household
 
 PAGE_SIZE = 50
 INCOME_COLUMNS = ("wage", "business_income", "business_expenses", "property_income")
@@ -204,6 +208,7 @@ class HouseholdDetailView(PersonDataMixin, TemplateView):
         ancestors = list(reversed(household.area.ancestors()))
         from xiaokang.workflow.selectors import household_panel
 
+        context.update(household_visits(self.request.user, household, timezone.localdate()))
         context.update(
             workflow=household_panel(self.request.user, household),
             history=household_history(household, mask_personal=True), can_edit=can_edit_registry(self.request.user),
@@ -385,7 +390,133 @@ class FullPhoneView(PersonDataMixin, TemplateView):
         return response
 
 
+VISITS_SHOWN = 20
+
+
+def cadre_name(user) -> str:
+    """A cadre as pages show them: their name in the Chinese order (姓 then 名, no space), else their login."""
+    if user is None:
+        return "—"
+    return f"{user.last_name.strip()}{user.first_name.strip()}" or user.get_username()
+
+
+def visit_rows(visits) -> list[dict]:
+    """Visits for a page: way, cadre, and the texts with any ID or mobile number masked (a cadre may have
+    typed one into a note)."""
+    return [{"visit": v, "cadre": cadre_name(v.cadre), "mode": v.get_mode_display(),
+             "situation": mask_text(v.situation), "needs": mask_text(v.needs), "measures": mask_text(v.measures)}
+            for v in visits]
+
+
+def current_pairings(qs, today):
+    """Pairings of ``qs`` current on ``today`` (started, not ended before it)."""
+    return qs.filter(started_on__lte=today).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
+
+
+def household_visits(user, household, today) -> dict:
+    """The household page's 帮扶走访 panel: its current cadres, its latest visits (``VISITS_SHOWN``) and their
+    number, and the form when ``user`` is one of its current pairing cadres."""
+    pairings = list(current_pairings(Pairing.objects.filter(household=household), today)
+                    .select_related("cadre").order_by("started_on"))
+    visits = list(Visit.objects.filter(household=household).select_related("cadre")[:VISITS_SHOWN])
+    total = len(visits) if len(visits) < VISITS_SHOWN else Visit.objects.filter(household=household).count()
+    may_record = getattr(user, "role", None) == Role.PAIRING_CADRE and any(p.cadre_id == user.pk for p in pairings)
+    return {"pairings": [{"cadre": cadre_name(p.cadre), "since": p.started_on} for p in pairings],
+            "visits": visit_rows(visits), "visit_total": total,
+            "visit_form": VisitForm(initial={"visited_on": today}) if may_record else None}
+
+
+def _refused(request, message, status, back):
+    return TemplateResponse(request, "workflow/refused.html",
+                            {"message": message, "errors": [], "status": status, "back": back}, status=status)
+
+
+def error_text(exc: ValidationError, labels: dict) -> str:
+    """A ValidationError as one line: 字段：原因；… (``labels``: field name -> label)."""
+    if hasattr(exc, "error_dict"):
+        return "；".join("，".join(v) if k == "__all__" else f"{labels.get(k, k)}：{'，'.join(v)}"
+                        for k, v in exc.message_dict.items())
+    return "；".join(exc.messages)
+
+
+class HouseholdVisitView(PersonDataMixin, TemplateView):
+    """Record a visit (帮扶走访记录) from the household page (POST only): the household's current pairing cadre
+    (``services.record_visit``). 404 outside the user's area or pairings, 403 for another role or cadre,
+    400 (nothing written) for a bad or repeated record."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        household = self.get_scoped_object(Household.objects.select_related("area"), pk=kwargs["pk"])
+        back = reverse("household_detail", args=[household.pk]) + "#visits"
+        form = VisitForm(request.POST)
+        labels = {name: f.label for name, f in form.fields.items()}
+        if not form.is_valid():
+            return _refused(request, "；".join(f"{labels.get(k, k)}：{'，'.join(v)}" for k, v in form.errors.items()),
+                            400, back)
+        try:
+            record_visit(household, request.user, channel=Channel.WEB, **form.cleaned_data)
+        except PermissionDenied as exc:
+            return _refused(request, str(exc), 403, back)
+        except ValidationError as exc:
+            return _refused(request, error_text(exc, labels), 400, back)
+        return redirect(back)
+
+
+class VisitListView(PersonDataMixin, TemplateView):
+    """帮扶走访: the visits of the user's jurisdiction in a year (a pairing cadre: of their paired households),
+    newest first, with the year's coverage — households currently paired, how many of them were visited in
+    the year (走访覆盖) — and the paired households not yet visited, with their cadres. Filters: year (default
+    this year; ``all``: every year), area prefix, household number, way of visiting."""
+
+    template_name = "registry/visit_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        form = VisitFilterForm(self.request.GET or None)
+        data = {}
+        if form.is_bound:
+            form.is_valid()
+            data = {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
+        year = data.get("year") or today.year
+        visits = self.scoped(Visit)
+        pairings = current_pairings(self.scoped(Pairing), today)
+        if data.get("area"):
+            visits, pairings = visits.within(data["area"]), pairings.within(data["area"])
+        if data.get("household"):
+            visits = visits.filter(household__household_number=data["household"])
+            pairings = pairings.filter(household__household_number=data["household"])
+        in_year = ({} if year == "all" else
+                   {"visited_on__gte": dt.date(year, 1, 1), "visited_on__lte": dt.date(year, 12, 31)})
+        if data.get("mode"):
+            visits = visits.filter(mode=data["mode"])
+            in_year["mode"] = data["mode"]
+        visits = visits.filter(**{k: v for k, v in in_year.items() if k.startswith("visited_on")})
+        paired = pairings.values("household_id").distinct().count()
+        visited_any = Exists(Visit.objects.filter(household_id=OuterRef("household_id"), **in_year))
+        paired_visited = pairings.filter(visited_any).values("household_id").distinct().count()
+        unvisited = list(pairings.exclude(visited_any).select_related("household", "household__area", "cadre")
+                         .order_by("household__area_id", "household__household_number")[:PAGE_SIZE])
+        page = Paginator(visits.select_related("household", "household__area", "cadre").order_by("-visited_on", "-id"),
+                         PAGE_SIZE).get_page(self.request.GET.get("page"))
+        params = self.request.GET.copy()
+        params.pop("page", None)
+        context.update(
+            form=form, year=year, page=page, rows=visit_rows(page.object_list), querystring=params.urlencode(),
+            visit_count=page.paginator.count, households_visited=visits.values("household_id").distinct().count(),
+            paired=paired, paired_visited=paired_visited,
+            coverage=f"{paired_visited * 100 / paired:.1f}" if paired else None,
+            unvisited=[{"household": p.household, "cadre": cadre_name(p.cadre), "since": p.started_on}
+                       for p in unvisited],
+            unvisited_more=paired - paired_visited > len({p.household_id for p in unvisited}),
+        )
+        return context
+
+
 household_list = HouseholdListView.as_view()
+household_visit = HouseholdVisitView.as_view()
+visit_list = VisitListView.as_view()
 full_phone = FullPhoneView.as_view()
 household_edit = HouseholdEditView.as_view()
 full_id_number = FullIdNumberView.as_view()
