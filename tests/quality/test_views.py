@@ -169,3 +169,40 @@ def test_run_post_refuses_a_year_it_cannot_check(setup, year, message):
     assert response.status_code == 200
     assert [str(m) for m in response.context["messages"]] == [message]
     assert sorted(Finding.objects.values_list("id", "status")) == before
+
+
+def test_birth_dates_in_finding_values_show_the_year_only_to_roles_without_full_numbers(setup, b):
+    """A Q04 value quotes the registered and the ID number's birth date: beside the masked number (which hides
+    exactly the birth date) it would give the full number back, so an inspector sees years only; a county
+    administrator (full-number rights) the dates; the admin never shows them."""
+    from xiaokang.registry.models import Member
+
+    h = b.household(pairing_cadre="x")
+    m = b.member(h, D(2001, 3, 5))
+    Member.objects.filter(pk=m.pk).update(birth_date=D(2001, 3, 6))
+    run_checks(None, YEAR)
+    assert Finding.objects.get(rule_code="Q04_BIRTH_ID_MISMATCH").value == "登记为 2001-03-06，证件号码为 2001-03-05"
+    inspector = _client("insp", setup["yanling"], role="inspector")
+    body = inspector.get(reverse("quality_findings"), {"rule": "Q04_BIRTH_ID_MISMATCH"}).content.decode()
+    assert "登记为 2001-**-**，证件号码为 2001-**-**" in body and "2001-03-0" not in body
+    text = inspector.get(reverse("quality_export"), {"format": "csv", "rule": "Q04_BIRTH_ID_MISMATCH"}).content.decode()
+    assert "2001-**-**" in text and "2001-03-0" not in text
+    county = _client("yl", setup["yanling"])
+    body = county.get(reverse("quality_findings"), {"rule": "Q04_BIRTH_ID_MISMATCH"}).content.decode()
+    assert "登记为 2001-03-06，证件号码为 2001-03-05" in body
+    staff = Client()
+    staff.force_login(sample.make_user("yl_staff", area=setup["yanling"], staff=True))
+    page = staff.get(reverse("admin:quality_finding_changelist")).content.decode()
+    assert "2001-**-**" in page and "2001-03-0" not in page
+    finding = Finding.objects.get(rule_code="Q04_BIRTH_ID_MISMATCH")
+    page = staff.get(reverse("admin:quality_finding_change", args=[finding.pk])).content.decode()
+    assert "登记为 2001-**-**" in page and "2001-03-0" not in page
+
+
+def test_mask_birth_dates():
+    from xiaokang.registry.idnumber import mask_birth_dates
+
+    assert mask_birth_dates("登记为 1968-01-09，证件号码为 1968-01-19") == "登记为 1968-**-**，证件号码为 1968-**-**"
+    assert mask_birth_dates("出生日期 19680132 不存在") == "出生日期 1968**** 不存在"
+    assert mask_birth_dates("耕地 300 亩 / 2 人") == "耕地 300 亩 / 2 人"
+    assert mask_birth_dates("12019-01-011") == "12019-01-011" and mask_birth_dates("") == ""

@@ -304,3 +304,24 @@ def test_admin_member_and_income_forms_refuse_a_stale_save(data, model):
     again = second.get(url)
     assert second.post(url, _admin_household_post(again, **{field: two})).status_code == 302
     assert str(getattr(type(obj).objects.get(pk=obj.pk), field)) == two
+
+
+def test_history_shows_birth_dates_as_the_year_to_roles_without_full_numbers(data, yanling_user):
+    """The masked ID number hides exactly the birth date: a birth date (or a newborn's entry date) in the
+    household's history would give it back, so an inspector reads the year; a county administrator the date."""
+    import datetime as dt
+
+    m = Member.objects.get(name="李四")
+    old = m.birth_date
+    m.birth_date = dt.date(old.year, 2, 3)
+    m.save()
+    inspector = client_for(sample.make_user("insp", area=data.yl, role="inspector"))
+    response = inspector.get(reverse("household_detail", args=[data.h2.pk]))
+    fields = {(str(ch["field"]), str(ch["old"]), str(ch["new"])) for e in response.context["history"]
+              for ch in e["changes"]}
+    assert ("出生日期", f"{old.year}", f"{old.year}") in fields
+    assert f"{old:%Y-%m-%d}" not in response.content.decode()
+    response = client_for(yanling_user).get(reverse("household_detail", args=[data.h2.pk]))
+    fields = {(str(ch["field"]), str(ch["old"]), str(ch["new"])) for e in response.context["history"]
+              for ch in e["changes"]}
+    assert ("出生日期", f"{old:%Y-%m-%d}", f"{old.year}-02-03") in fields

@@ -14,7 +14,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import Substr
 
 from xiaokang.areas.models import Area
-from xiaokang.registry.idnumber import mask_id_number
+from xiaokang.registry.idnumber import mask_birth_dates, mask_id_number
 
 from . import catalogue
 from .models import FindingStatus
@@ -97,10 +97,13 @@ ROW_FIELDS = ("id", "rule_code", "area_code", "value", "status", "confirmed_reas
               "member__id_number", "confirmed_by__username")
 
 
-def finding_rows(findings, lang: str = "zh", prefix: str = "", names: dict | None = None, chunk: int = 2000):
+def finding_rows(findings, lang: str = "zh", prefix: str = "", names: dict | None = None, chunk: int = 2000,
+                 mask_dates: bool = False):
     """Finding rows as dicts (generator, streamed in chunks): the export columns plus ``id``/``household_id``.
 
-    ``lang``: the language of the rule title, severity and message (the stored value stays as stored)."""
+    ``lang``: the language of the rule title, severity and message (the stored value stays as stored).
+    ``mask_dates``: birth dates in the value and message cut to the year (``registry.idnumber.mask_birth_dates``)
+    — for a reader without full-number rights, beside whom the masked ID number must stay masked."""
     from .services import thresholds
 
     names = names if names is not None else _area_names(prefix)
@@ -110,6 +113,7 @@ def finding_rows(findings, lang: str = "zh", prefix: str = "", names: dict | Non
             limits[r["year"]] = thresholds(r["year"])
         rule = catalogue.get(r["rule_code"])
         code = r["area_code"] or ""
+        value = mask_birth_dates(r["value"]) if mask_dates else r["value"]
         yield {
             "id": r["id"], "household_id": r["household_id"], "member_id": r["member_id"],
             "rule_code": rule.code, "rule_title": rule.title_in(lang),
@@ -117,7 +121,7 @@ def finding_rows(findings, lang: str = "zh", prefix: str = "", names: dict | Non
             "county": names.get(code[:6], ""), "town": names.get(code[:9], ""), "village": names.get(code, ""),
             "area_code": code, "household_number": r["household__household_number"],
             "member_name": r["member__name"] or "", "id_number": mask_id_number(r["member__id_number"]),
-            "value": r["value"], "message": rule.render(r["value"], r["member__name"], lang, limits[r["year"]]),
+            "value": value, "message": rule.render(value, r["member__name"], lang, limits[r["year"]]),
             "status": r["status"], "status_label": STATUS_LABELS.get(r["status"], r["status"]),
             "confirmed_reason": r["confirmed_reason"], "confirmed_by": r["confirmed_by__username"] or "",
             "year": r["year"], "first_seen": r["first_seen"], "last_seen": r["last_seen"], "fixed_at": r["fixed_at"],

@@ -21,6 +21,7 @@ from django.views.generic import TemplateView
 from xiaokang.core.scoping import area_prefix
 from xiaokang.core.views import ScopedViewMixin
 from xiaokang.policy.params import ParameterError
+from xiaokang.accounts.models import can_view_full_id
 from xiaokang.registry.views import may_see_person_data
 
 from . import selectors
@@ -72,7 +73,8 @@ class FindingListView(_FindingsMixin, TemplateView):
             page = Paginator(listed, PAGE_SIZE).get_page(self.request.GET.get("page"))
             ids = [f.pk for f in page.object_list]
             rows = list(selectors.finding_rows(Finding.objects.filter(pk__in=ids).order_by(
-                "area_code", "household_id", "rule_code", "member_key"), ui_lang(), prefix))
+                "area_code", "household_id", "rule_code", "member_key"), ui_lang(), prefix,
+                mask_dates=not can_view_full_id(self.request.user)))
         params = self.request.GET.copy()
         params.setdefault("status", "open")
         params.pop("page", None)
@@ -148,7 +150,8 @@ class ExportView(_FindingsMixin, View):
         stamp = timezone.localtime().strftime("%Y%m%d")
         if may_see_person_data(request.user):
             rows = selectors.finding_rows(self.narrowed(qs, data).order_by(
-                "area_code", "household_id", "rule_code", "member_key"), ui_lang(), prefix)
+                "area_code", "household_id", "rule_code", "member_key"), ui_lang(), prefix,
+                mask_dates=not can_view_full_id(request.user))
             columns, name = selectors.EXPORT_COLUMNS, f"疑点数据_{prefix or 'all'}_{stamp}"
         else:
             rows = selectors.counts_by_area_and_rule(self.narrowed(qs, data), prefix, ui_lang())

@@ -6,6 +6,7 @@ ISO 7064 MOD 11-2 (weights 2^(17-i) mod 11; value 10 is written "X"). 15-digit n
 1999 (YYMMDD, born 19YY, no check character) are upgraded by inserting "19" and appending the check.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -97,3 +98,18 @@ def mask_id_number(value: str | None) -> str:
     if len(value) <= 10:
         return "*" * len(value)
     return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+_FULL_DATE = re.compile(r"(?<![0-9])([0-9]{4})-[0-9]{2}-[0-9]{2}(?![0-9])")
+_ID_BIRTH_DIGITS = re.compile(r"(出生日期 )([0-9]{4})[0-9]{4}(?![0-9])")
+
+
+def mask_birth_dates(text: str | None) -> str:
+    """``text`` with birth dates cut to the year: ``1968-01-09`` → ``1968-**-**``, and the birth digits that a
+    data-quality message quotes from an ID number (``出生日期 19680132 不存在``) → ``出生日期 1968****``. The
+    masked ID number (``430225********1234``) hides exactly the birth date: shown beside it, a full date would
+    give the whole number back. For roles without full-number rights (``accounts.FULL_ID_ROLES``)."""
+    if not text:
+        return text or ""
+    text = _FULL_DATE.sub(lambda m: m.group(1) + "-**-**", text)
+    return _ID_BIRTH_DIGITS.sub(lambda m: m.group(1) + m.group(2) + "****", text)

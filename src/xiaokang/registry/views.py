@@ -211,7 +211,7 @@ class HouseholdDetailView(PersonDataMixin, TemplateView):
         context.update(household_visits(self.request.user, household, timezone.localdate()))
         context.update(
             workflow=household_panel(self.request.user, household),
-            history=household_history(household, mask_personal=True), can_edit=can_edit_registry(self.request.user),
+            history=household_history(household, mask_personal=True, full_ids=full_ids), can_edit=can_edit_registry(self.request.user),
             can_view_full_id=can_view_full_id(self.request.user),
             household=household, sections=sections, members=member_rows, year_rows=year_rows,
             criteria_labels=[label for _c, label in criteria_labels],
@@ -226,12 +226,19 @@ HISTORY_TYPES = {"+": gettext_lazy("新建"), "~": gettext_lazy("修改"), "-": 
 HISTORY_LIMIT = 200
 
 
-def _shown(field, value, mask_personal=False):
+# Dates that are (or may be) a birth date: the masked ID number hides exactly the birth date, so beside it they
+# show the year only to a reader without full-number rights (as the admin's BirthYearOnly forms do).
+BIRTH_DATE_FIELDS = {"birth_date", "entered_on"}
+
+
+def _shown(field, value, mask_personal=False, full_ids=False):
     """A historical value for the history table: masked ID numbers, choice labels, 是/否, amounts in 元 with
-    thousands separators, — for blank."""
+    thousands separators, birth dates as the year unless ``full_ids``, — for blank."""
     name = field.name
     if name == "id_number":
         return mask_id_number(value) or "—"
+    if name in BIRTH_DATE_FIELDS and value is not None and not full_ids:
+        return f"{value.year}"
     if name == "phone" and mask_personal:
         return mask_phone(value) or "—"
     if field.choices and value not in (None, ""):
@@ -251,7 +258,7 @@ def _history_fields(model):
     return hist, [f for f in hist._meta.concrete_fields if f.name not in HISTORY_SKIP and f.attname != "history_id"]
 
 
-def household_history(household, limit=HISTORY_LIMIT, mask_personal=False):
+def household_history(household, limit=HISTORY_LIMIT, mask_personal=False, full_ids=False):
     """The audit trail of one household's file: changes to the household, its members and incomes,
     newest first (time, user, channel, what, field, old → new, the change reason: the import batch and file,
     the demo load). The caller has already scoped ``household``.
@@ -276,8 +283,8 @@ def household_history(household, limit=HISTORY_LIMIT, mask_personal=False):
             old = previous.get(rec["id"])
             changes = []
             if old is not None and rec["history_type"] == "~":
-                changes = [{"field": f.verbose_name, "old": _shown(f, old[f.attname], mask_personal),
-                            "new": _shown(f, rec[f.attname], mask_personal)}
+                changes = [{"field": f.verbose_name, "old": _shown(f, old[f.attname], mask_personal, full_ids),
+                            "new": _shown(f, rec[f.attname], mask_personal, full_ids)}
                            for f in fields if old[f.attname] != rec[f.attname]]
             previous[rec["id"]] = rec
             if rec["history_type"] == "~" and old is not None and not changes:
