@@ -81,6 +81,12 @@ ROUTES = {
     "quality_confirm": (SCOPED, "POST; get_scoped_object(Finding) + admin roles of the area; 404 here"),
     "quality_export": (SCOPED, "scoped(Finding); counts only for statistician/donor"),
     "quality_run": (SCOPED, "POST; admin roles; run_checks(user=) refuses an area outside the jurisdiction"),
+    # supervision (tests/supervision/test_problems.py): PersonDataMixin; steps by role (403) and in order (409)
+    "supervision_problems": (SCOPED, "scoped(Problem); POST records one: the household by get_scoped_object, "
+                                     "an area code only inside the inspector's jurisdiction (400)"),
+    "supervision_problem": (SCOPED, "get_scoped_object(Problem); 404 here"),
+    "supervision_rectify": (SCOPED, "POST; get_scoped_object(Problem) + the area's administrators; 404 here"),
+    "supervision_revisit": (SCOPED, "POST; get_scoped_object(Problem) + inspectors of the area; 404 here"),
 }
 # Every route of the admin site: ScopedModelAdmin (tests/test_admin_scoping.py), or one of the admins below
 # that area administrators have no permission for (users, groups, login-throttling records: superusers only).
@@ -199,6 +205,11 @@ OUT_OF_AREA = {
     **WORKFLOW_OUT_OF_AREA,
     **{f"import_batch_{k}": (lambda k, m: lambda d: (m, reverse(f"import_batch_{k}", args=[_chaling_batch().pk]), {}))(
         k, m) for k, m in (("detail", "get"), ("apply", "post"), ("revalidate", "post"), ("errors", "get"))},
+    "supervision_problem": lambda d: ("get", reverse("supervision_problem", args=[_chaling_problem(d).pk]), {}),
+    "supervision_rectify": lambda d: ("post", reverse("supervision_rectify", args=[_chaling_problem(d).pk]),
+                                      {"note": "已整改", "on": "2020-06-01"}),
+    "supervision_revisit": lambda d: ("post", reverse("supervision_revisit", args=[_chaling_problem(d).pk]),
+                                      {"passed": "1", "note": "到位", "on": "2020-06-01"}),
     "quality_confirm": lambda d: ("post", reverse("quality_confirm", args=[_chaling_finding(d).pk]), {"reason": "核实"}),
 }
 
@@ -211,6 +222,16 @@ def _chaling_finding(d):
     now = timezone.now()
     return Finding.objects.create(rule_code="Q24_NO_PAIRING_CADRE", household=d.h4, area_code=d.h4.area_id,
                                   year=2020, first_seen=now, last_seen=now)
+
+
+def _chaling_problem(d):
+    import datetime as dt
+
+    from xiaokang.supervision.models import Problem
+
+    inspector = sample.make_user("cl_ducha", area=d.cl, role="inspector")
+    return Problem.objects.create(area_code=d.h4.area_id, household=d.h4, category="data", found_on=dt.date(2020, 5, 1),
+                                  deadline=dt.date(2020, 6, 30), description="数据不准", inspector=inspector)
 
 
 def _chaling_batch():

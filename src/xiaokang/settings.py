@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "xiaokang.monitoring",
     "xiaokang.imports",
     "xiaokang.quality",
+    "xiaokang.supervision",
     "xiaokang.dashboards",
     "xiaokang.demo",
     "simple_history",

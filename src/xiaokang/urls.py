@@ -18,5 +18,6 @@ urlpatterns = [
     path("monitoring/", include("xiaokang.monitoring.urls")),
     path("imports/", include("xiaokang.imports.urls")),
     path("quality/", include("xiaokang.quality.urls")),
+    path("supervision/", include("xiaokang.supervision.urls")),
     path("", include("xiaokang.dashboards.urls")),
 ]

@@ -228,3 +228,8 @@ def test_demo_town_and_village_accounts_sit_where_an_exit_is_open(yanling):
     assert list(Visit.objects.filter(cadre=cadre).order_by("visited_on").values_list(
         "household_id", "visited_on", "mode")) == [(paired[0], dt.date(2020, 3, 16), "home"),
                                                    (paired[0], dt.date(2020, 9, 8), "phone")]
+    # three supervision problems in that village, one at each status (still three after the second call)
+    from xiaokang.supervision.models import Problem
+
+    assert sorted(Problem.objects.filter(area_code=poor.area_id).values_list("status", flat=True)) == [
+        "assigned", "closed", "rectified"]

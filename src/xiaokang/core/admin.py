@@ -56,6 +56,7 @@ AREA_ADMIN_PERMISSIONS = {
                    "monitoringcase": ("view",), "incomecheck": ("view",), "casemeasure": ("view",),
                    "consolidationclass": ("view",)},
     "quality": {"finding": ("view",)},
+    "supervision": {"problem": ("view",)},
     "imports": {"importbatch": ("view",), "exportlog": ("view",)},
 }
 

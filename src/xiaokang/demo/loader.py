@@ -375,7 +375,37 @@ def create_demo_users(password: str | None = None) -> list[tuple[DemoUser, objec
         if du.role == "pairing_cadre":
             _pair_demo_cadre(user)
         out.append((du, user))
+    by_name = {du.username: user for du, user in out}
+    if "demo_inspector" in by_name and "demo_village" in by_name:
+        _demo_problems(by_name["demo_inspector"], by_name["demo_village"])
     return out
+
+
+DEMO_PROBLEMS = [  # (category, source, found, deadline, description, rectification, revisit): synthetic
+    ("basic_needs", "covert", "2020-04-25", "2020-05-25", "一户脱贫户住房为土坯房，墙体有约 20 厘米裂缝，未列入危房改造",
+     "已列入危房改造，完成 C 级加固", "回访：住房安全，户主签字满意"),
+    ("assistance", "open", "2020-09-10", "2020-10-10", "帮扶责任人变更后，户档案未更新，帮扶手册走访记录滞后",
+     "已更新户档案和帮扶手册", ""),
+    ("data", "complaint", "2020-11-02", "2020-11-30", "群众反映：系统登记的务工收入与实际不符，需入户核实", "", ""),
+]
+
+
+def _demo_problems(inspector, village_admin) -> None:
+    """Three supervision problems (督查问题) in the demo village, one at each status (idempotent)."""
+    import datetime as dt
+
+    from xiaokang.supervision.models import Problem, Status
+
+    for category, source, found, deadline, description, rectification, revisit in DEMO_PROBLEMS:
+        status = Status.CLOSED if revisit else (Status.RECTIFIED if rectification else Status.ASSIGNED)
+        found_on = dt.date.fromisoformat(found)
+        Problem.objects.get_or_create(area_code=village_admin.area_id, description=description, defaults={
+            "category": category, "source": source, "found_on": found_on,
+            "deadline": dt.date.fromisoformat(deadline), "status": status, "inspector": inspector,
+            "rectification": rectification, "rectified_on": found_on + dt.timedelta(days=20) if rectification else None,
+            "rectified_by": village_admin if rectification else None, "revisit": revisit,
+            "revisited_on": found_on + dt.timedelta(days=30) if revisit else None,
+            "revisited_by": inspector if revisit else None})
 
 
 def _pair_demo_cadre(user) -> None:

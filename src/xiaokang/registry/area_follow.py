@@ -26,7 +26,7 @@ from django.db.models import F, OuterRef, Subquery
 FOLLOWERS = (("quality.Finding", "area_code"), ("monitoring.HouseholdEvent", "area_code"),
              ("monitoring.EarlyWarning", "area_code"), ("monitoring.MonitoringCase", "area_code"),
              ("monitoring.ConsolidationClass", "area_code"), ("workflow.ChangeRequest", "area_code"),
-             ("policy.HouseholdAssessment", "area_id"))
+             ("policy.HouseholdAssessment", "area_id"), ("supervision.Problem", "area_code"))
 
 
 def follow_household_area(household_ids) -> int:

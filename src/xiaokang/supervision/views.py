@@ -1,0 +1,189 @@
+"""督查问题 pages: the list of the user's jurisdiction (with the form to record a problem, for inspectors), one
+problem's page with its course and the next action (整改 for the area's administrators, 回访 for inspectors).
+Scoped like every page (``ScopedViewMixin``; another area's problem is 404); statisticians and donors 403."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView
+
+from xiaokang.areas.models import Area
+from xiaokang.core.logmask import mask_text
+from xiaokang.registry.models import Household
+from xiaokang.registry.views import PersonDataMixin, _refused, error_text
+from xiaokang.workflow.engine import WorkflowConflict
+
+from . import services
+from .forms import ProblemFilterForm, ProblemForm, RectifyForm, RevisitForm
+from .models import Problem, Status
+
+PAGE_SIZE = 50
+
+
+def _labels(form):
+    return {name: f.label for name, f in form.fields.items()}
+
+
+def _form_errors(form):
+    labels = _labels(form)
+    return "；".join(f"{labels.get(k, k)}：{'，'.join(v)}" for k, v in form.errors.items())
+
+
+def _area_names(codes) -> dict:
+    return dict(Area.objects.filter(code__in=set(codes)).values_list("code", "name"))
+
+
+class ProblemListView(PersonDataMixin, TemplateView):
+    """督查问题: counts by status (and overdue: 待整改 past the deadline), the filtered list, and for an inspector
+    the form to record (交办) a problem; POST records it (``services.record_problem``)."""
+
+    template_name = "supervision/problem_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        form = ProblemFilterForm(self.request.GET or None)
+        data = {}
+        if form.is_bound:
+            form.is_valid()
+            data = {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
+        qs = self.scoped(Problem)
+        if data.get("area"):
+            qs = qs.within(data["area"])
+        if data.get("category"):
+            qs = qs.filter(category=data["category"])
+        overdue = Q(status=Status.ASSIGNED, deadline__lt=today)
+        counts = qs.aggregate(total=Count("id"), overdue=Count("id", filter=overdue),
+                              **{s: Count("id", filter=Q(status=s)) for s in Status.values})
+        if data.get("status"):
+            qs = qs.filter(status=data["status"])
+        if data.get("overdue"):
+            qs = qs.filter(overdue)
+        page = Paginator(qs.select_related("household").order_by("-found_on", "-id"), PAGE_SIZE).get_page(
+            self.request.GET.get("page"))
+        names = _area_names(p.area_code for p in page.object_list)
+        params = self.request.GET.copy()
+        params.pop("page", None)
+        context.update(
+            form=form, page=page, querystring=params.urlencode(), counts=counts,
+            status_labels=[(s, label, counts[s]) for s, label in Status.choices],
+            rows=[{"problem": p, "area": names.get(p.area_code, p.area_code), "description": mask_text(p.description),
+                   "overdue": p.status == Status.ASSIGNED and p.deadline < today} for p in page.object_list],
+            problem_form=kwargs.get("problem_form") or (ProblemForm(initial={"found_on": today})
+                                                        if services.may_record(self.request.user) else None),
+        )
+        return context
+
+    def post(self, request):
+        back = reverse("supervision_problems")
+        form = ProblemForm(request.POST)
+        if not form.is_valid():
+            return _refused(request, _form_errors(form), 400, back)
+        d = form.cleaned_data
+        try:
+            household = None
+            if d["household_number"].strip():
+                household = self.get_scoped_object(Household, household_number=d["household_number"].strip())
+            problem = services.record_problem(
+                request.user, category=d["category"], source=d["source"], description=d["description"],
+                found_on=d["found_on"], deadline=d["deadline"], household=household, area_code=d["area_code"])
+        except PermissionDenied as exc:
+            return _refused(request, str(exc), 403, back)
+        except ValidationError as exc:
+            return _refused(request, error_text(exc, _labels(form)), 400, back)
+        return redirect("supervision_problem", pk=problem.pk)
+
+
+def problem_history(problem) -> list[dict]:
+    """The problem's course from its history rows: time, user, status (oldest first)."""
+    rows = problem.history.order_by("history_date", "history_id").values(
+        "history_date", "history_user__username", "status", "history_type")
+    labels = dict(Status.choices)
+    out, last = [], None
+    for r in rows:
+        if r["status"] == last and r["history_type"] != "+":
+            continue
+        last = r["status"]
+        out.append({"date": r["history_date"], "user": r["history_user__username"] or "—",
+                    "status": labels.get(r["status"], r["status"])})
+    return out
+
+
+class ProblemDetailView(PersonDataMixin, TemplateView):
+    template_name = "supervision/problem_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        problem = self.get_scoped_object(Problem.objects.select_related("household", "inspector", "rectified_by",
+                                                                        "revisited_by"), pk=kwargs["pk"])
+        today = timezone.localdate()
+        user = self.request.user
+        inside = services._inside(user, problem.area_code) or user.is_superuser
+        context.update(
+            problem=problem, area=_area_names([problem.area_code]).get(problem.area_code, problem.area_code),
+            description=mask_text(problem.description), rectification=mask_text(problem.rectification),
+            revisit=mask_text(problem.revisit), history=problem_history(problem),
+            overdue=problem.status == Status.ASSIGNED and problem.deadline < today,
+            rectify_form=(RectifyForm(initial={"on": today}) if problem.status == Status.ASSIGNED
+                          and services.may_rectify(user) and inside else None),
+            revisit_form=(RevisitForm(initial={"on": today}) if problem.status == Status.RECTIFIED
+                          and services.may_record(user) and inside else None),
+        )
+        return context
+
+
+class _ProblemActionView(PersonDataMixin, TemplateView):
+    http_method_names = ["post"]
+    form_class = None
+
+    def act(self, problem, user, data):
+        raise NotImplementedError
+
+    def post(self, request, pk):
+        problem = self.get_scoped_object(Problem, pk=pk)
+        back = reverse("supervision_problem", args=[problem.pk])
+        form = self.form_class(request.POST)
+        if not form.is_valid():
+            return _refused(request, _form_errors(form), 400, back)
+        try:
+            self.act(problem, request.user, form.cleaned_data)
+        except WorkflowConflict as exc:
+            return _refused(request, str(exc), 409, back)
+        except PermissionDenied as exc:
+            return _refused(request, str(exc), 403, back)
+        except ValidationError as exc:
+            return _refused(request, error_text(exc, {"rectified_on": _("整改完成日期"), "rectification": _("整改情况"),
+                                                      "revisited_on": _("回访日期"), "revisit": _("回访情况"),
+                                                      "deadline": _("新的整改期限（退回时）")}), 400, back)
+        return redirect(back)
+
+
+class RectifyView(_ProblemActionView):
+    """整改: POST note, on — the area's administrators (``services.rectify``)."""
+
+    form_class = RectifyForm
+
+    def act(self, problem, user, data):
+        services.rectify(problem, user, note=data["note"], on=data["on"])
+
+
+class RevisitView(_ProblemActionView):
+    """回访: POST passed (1 销号 / 0 退回), note, on, deadline — inspectors (``services.revisit``)."""
+
+    form_class = RevisitForm
+
+    def act(self, problem, user, data):
+        services.revisit(problem, user, note=data["note"], on=data["on"], passed=data["passed"],
+                         deadline=data.get("deadline"))
+
+
+problem_list = ProblemListView.as_view()
+problem_detail = ProblemDetailView.as_view()
+problem_rectify = RectifyView.as_view()
+problem_revisit = RevisitView.as_view()
