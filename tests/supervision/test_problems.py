@@ -73,6 +73,12 @@ def test_a_problem_goes_from_assignment_to_rectification_revisit_and_closing(dat
     assert insp.post(revisit, {"passed": "1", "note": "住房安全，户主签字满意", "on": day()}).status_code == 302
     problem.refresh_from_db()
     assert (problem.status, problem.revisited_by, problem.revisit) == ("closed", data.inspector, "住房安全，户主签字满意")
+    # the household page lists it; the list filters by household
+    page = village.get(reverse("household_detail", args=[data.h2.pk])).content.decode()
+    assert 'id="problems"' in page and "土坯房墙体有约 20 厘米裂缝" in page and "已销号" in page
+    assert 'id="problems"' not in village.get(reverse("household_detail", args=[data.h1.pk])).content.decode()
+    assert village.get(reverse("supervision_problems"), {"household": "YL0001"}).context["page"].paginator.count == 0
+    assert village.get(reverse("supervision_problems"), {"household": "YL0002"}).context["page"].paginator.count == 1
     history = client(data.village).get(reverse("supervision_problem", args=[problem.pk])).context["history"]
     assert [(h["user"], h["status"]) for h in history] == [
         ("ducha", "待整改"), ("cun", "已整改待回访"), ("ducha", "待整改"), ("cun", "已整改待回访"), ("ducha", "已销号")]

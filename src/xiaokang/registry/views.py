@@ -209,6 +209,9 @@ class HouseholdDetailView(PersonDataMixin, TemplateView):
         from xiaokang.workflow.selectors import household_panel
 
         context.update(household_visits(self.request.user, household, timezone.localdate()))
+        from xiaokang.supervision.views import household_problems
+
+        context["problems"] = household_problems(household)
         context.update(
             workflow=household_panel(self.request.user, household),
             history=household_history(household, mask_personal=True, full_ids=full_ids), can_edit=can_edit_registry(self.request.user),

@@ -43,6 +43,7 @@ class ProblemFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("状态"), required=False, choices=_blank(Status.choices))
     category = forms.ChoiceField(label=_("问题类别"), required=False, choices=_blank(Category.choices))
     area = forms.CharField(label=_("区划代码"), required=False, max_length=12)
+    household = forms.CharField(label=_("户编号"), required=False, max_length=32)
     overdue = forms.BooleanField(label=_("仅看逾期未整改"), required=False)
 
     def clean_area(self):

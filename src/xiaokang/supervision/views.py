@@ -40,7 +40,8 @@ def _area_names(codes) -> dict:
 
 
 class ProblemListView(PersonDataMixin, TemplateView):
-    """督查问题: counts by status (and overdue: 待整改 past the deadline), the filtered list, and for an inspector
+    """督查问题: counts by status (and overdue: 待整改 past the deadline), the list filtered by status, category,
+    area, household number and overdue, and for an inspector
     the form to record (交办) a problem; POST records it (``services.record_problem``)."""
 
     template_name = "supervision/problem_list.html"
@@ -58,6 +59,8 @@ class ProblemListView(PersonDataMixin, TemplateView):
             qs = qs.within(data["area"])
         if data.get("category"):
             qs = qs.filter(category=data["category"])
+        if data.get("household", "").strip():
+            qs = qs.filter(household__household_number=data["household"].strip())
         overdue = Q(status=Status.ASSIGNED, deadline__lt=today)
         counts = qs.aggregate(total=Count("id"), overdue=Count("id", filter=overdue),
                               **{s: Count("id", filter=Q(status=s)) for s in Status.values})
@@ -187,3 +190,11 @@ problem_list = ProblemListView.as_view()
 problem_detail = ProblemDetailView.as_view()
 problem_rectify = RectifyView.as_view()
 problem_revisit = RevisitView.as_view()
+
+
+def household_problems(household, limit: int = 10) -> list[dict]:
+    """The household page's 督查问题 panel: its latest problems (``limit``), newest first."""
+    today = timezone.localdate()
+    return [{"problem": p, "description": mask_text(p.description),
+             "overdue": p.status == Status.ASSIGNED and p.deadline < today}
+            for p in Problem.objects.filter(household=household).order_by("-found_on", "-id")[:limit]]
