@@ -52,3 +52,21 @@ def test_county_page_is_scoped(data):
 
 def test_login_required(data):
     assert Client().get(reverse("village_exit_list")).status_code == 302
+
+
+def test_exit_pages_in_english_show_english_criteria_and_verdicts(data):
+    """The rule modules keep Chinese labels; the pages translate the verdicts and the county's rates."""
+    c = client_for(COUNTY)
+    c.cookies.load({"django_language": "en"})
+    text = c.get(reverse("county_exit_list"), {"year": 2020}).content.decode()
+    assert "Wrong-exit rate" in text and "Omission rate" in text and "Public satisfaction" in text
+    assert "错退率" not in text and "群众认可度" not in text
+    assert 'class="verdict unassessable">Cannot be assessed<' in text and "无法评估" not in text
+    from django.utils import translation
+
+    from xiaokang.exits.selectors import COUNTY_VERDICT_LABELS
+
+    with translation.override("en"):
+        assert str(COUNTY_VERDICT_LABELS["met"]) == "Meets the standard for removing the poor-county title"
+    text = c.get(reverse("village_exit_list"), {"year": 2019}).content.decode()
+    assert "未达到退出标准" not in text and "达到退出标准" not in text

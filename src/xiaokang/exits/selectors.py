@@ -5,6 +5,8 @@ Callers pass querysets already scoped (``for_user`` / ``within``): nothing here 
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from xiaokang.policy.reasons import Reason, render
 from xiaokang.policy.reasons_exit import bp_percent, percent
 from xiaokang.policy.rules import county as county_rule
@@ -18,6 +20,13 @@ REASON_ORDER = [
     "CONDITION_UNKNOWN", "RURAL_INCOME_BELOW", "RURAL_INCOME_UNKNOWN", "WRONG_EXIT_RATE_NOT_BELOW",
     "MISSED_RATE_NOT_BELOW", "COMPREHENSIVE_INCIDENCE_NOT_BELOW", "APPROVAL_BELOW", "EVALUATION_INCOMPLETE",
 ]
+
+
+# The rule modules are Django-free and keep the Chinese labels; the pages show them in the user's language.
+VILLAGE_VERDICT_LABELS = {village_rule.MET: _("达到退出标准"), village_rule.NOT_MET: _("未达到退出标准"),
+                          village_rule.UNASSESSABLE: _("无法评估")}
+COUNTY_VERDICT_LABELS = {county_rule.MET: _("达到摘帽标准"), county_rule.NOT_MET: _("未达到摘帽标准"),
+                         county_rule.UNASSESSABLE: _("无法评估")}
 
 
 def to_reason(r: ExitReason) -> Reason:
@@ -48,7 +57,7 @@ def village_rows(assessments, reasons, year: int, lang: str = "zh") -> list[dict
             "incidence": percent(a.poor_people, a.population), "incidence_max": bp_percent(a.incidence_max_bp),
             "collective_income": a.collective_income, "collective_income_min": a.collective_income_min,
             **{c: getattr(a, c) for c in village_rule.CRITERIA},
-            "verdict": a.verdict, "verdict_label": village_rule.VERDICTS[a.verdict],
+            "verdict": a.verdict, "verdict_label": VILLAGE_VERDICT_LABELS[a.verdict],
             "reasons": [render(r, lang) for r in rs], "reason_codes": [r.code for r in rs],
             "assessment": a,
         })
@@ -63,12 +72,12 @@ def county_rows(assessments, reasons, year: int, lang: str = "zh") -> list[dict]
     for a in rows:
         rs = by_area.get(a.area_id, [])
         rates = [
-            ("incidence", "贫困发生率", a.remaining_poor, a.rural_population, "<", a.incidence_max_bp, a.incidence_below),
-            ("wrong_exit", "错退率", a.wrongly_exited, a.sampled_exited, "<", a.wrong_exit_max_bp, a.wrong_exit_ok),
-            ("missed", "漏评率", a.missed, a.sampled_nonregistered, "<", a.missed_max_bp, a.missed_ok),
-            ("comprehensive", "综合贫困发生率", a.comprehensive_people, a.rural_population, "<",
+            ("incidence", _("贫困发生率"), a.remaining_poor, a.rural_population, "<", a.incidence_max_bp, a.incidence_below),
+            ("wrong_exit", _("错退率"), a.wrongly_exited, a.sampled_exited, "<", a.wrong_exit_max_bp, a.wrong_exit_ok),
+            ("missed", _("漏评率"), a.missed, a.sampled_nonregistered, "<", a.missed_max_bp, a.missed_ok),
+            ("comprehensive", _("综合贫困发生率"), a.comprehensive_people, a.rural_population, "<",
              a.comprehensive_max_bp, a.comprehensive_ok),
-            ("approval", "群众认可度", a.approving_households, a.surveyed_households, "≥", a.approval_min_bp,
+            ("approval", _("群众认可度"), a.approving_households, a.surveyed_households, "≥", a.approval_min_bp,
              a.approval_ok),
         ]
         out.append({
@@ -79,7 +88,7 @@ def county_rows(assessments, reasons, year: int, lang: str = "zh") -> list[dict]
             "rural_income": a.rural_income, "income_path": a.income_path, "rural_income_ok": a.rural_income_ok,
             "exited_people": a.exited_people, "nonregistered_population": a.nonregistered_population,
             **{c: getattr(a, c) for c in county_rule.CRITERIA},
-            "verdict": a.verdict, "verdict_label": county_rule.VERDICTS[a.verdict],
+            "verdict": a.verdict, "verdict_label": COUNTY_VERDICT_LABELS[a.verdict],
             "reasons": [render(r, lang) for r in rs], "reason_codes": [r.code for r in rs],
             "assessment": a,
         })
