@@ -142,3 +142,21 @@ def test_aggregate_only_roles_get_no_links_to_person_level_pages(data):
         for url in (reverse("household_list"), reverse("monitoring_object_list"), reverse("workflow_list")):
             assert (f'href="{url}"' in page) is shown, url
         assert (f'href="{reverse("household_list")}?area=' in page) is shown
+
+
+def test_pairings_keep_their_history_on_the_household_page(data):
+    """A pairing opens a household to a cadre: who paired them, who ended it and when is in the history."""
+    cadre = sample.make_user("ganbu", area=data.yl_a, role="pairing_cadre")
+    admin = client(sample.make_user("yanling", area=data.yl, staff=True, role="county_admin"))
+    assert admin.post(reverse("admin:registry_pairing_add"),
+                      {"cadre": cadre.pk, "household": data.h1.pk, "started_on": "2016-01-01"}).status_code == 302
+    pairing = Pairing.objects.get()
+    r = admin.post(reverse("admin:registry_pairing_change", args=[pairing.pk]),
+                   {"cadre": cadre.pk, "household": data.h1.pk, "started_on": "2016-01-01", "ended_on": "2020-12-31"})
+    assert r.status_code == 302
+    history = admin.get(reverse("household_detail", args=[data.h1.pk])).context["history"]
+    rows = [(e["object"], str(e["type"]), e["user"], e["channel"], [(str(c["field"]), str(c["old"]), str(c["new"]))
+                                                                    for c in e["changes"]])
+            for e in history if str(e["object"]).startswith("帮扶结对")]
+    assert rows == [("帮扶结对（ganbu）", "修改", "yanling", "管理后台", [("结束日期", "—", "2020-12-31")]),
+                    ("帮扶结对（ganbu）", "新建", "yanling", "管理后台", [])]

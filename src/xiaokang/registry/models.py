@@ -322,6 +322,8 @@ class Pairing(models.Model):
     area_lookup = "household__area__code"
     pairing_lookup = "household"
     objects = ScopedManager()
+    # who paired whom, and who ended it: a pairing opens a household's file to a cadre (the access control)
+    history = HistoricalRecords(**HISTORY_OPTIONS, verbose_name=_("帮扶结对修改记录"))
 
     class Meta:
         verbose_name = _("帮扶结对")

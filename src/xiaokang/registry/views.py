@@ -262,16 +262,27 @@ def _history_fields(model):
 
 
 def household_history(household, limit=HISTORY_LIMIT, mask_personal=False, full_ids=False):
-    """The audit trail of one household's file: changes to the household, its members and incomes,
+    """The audit trail of one household's file: changes to the household, its members, incomes and pairings,
     newest first (time, user, channel, what, field, old → new, the change reason: the import batch and file,
     the demo load). The caller has already scoped ``household``.
 
     Read as plain rows (one query per table, ``values()``), each record compared with the previous record
     of the same row, field by field (the fields of ``HISTORY_SKIP`` are bookkeeping, not shown)."""
+    cadres = {}
+
+    def pairing_label(r):
+        if not cadres:
+            from xiaokang.accounts.models import User
+
+            ids = Pairing.history.filter(household_id=household.pk).values("cadre_id")
+            cadres.update({u.pk: cadre_name(u) for u in User.objects.filter(pk__in=ids)})
+        return _("帮扶结对（%(c)s）") % {"c": cadres.get(r["cadre_id"], r["cadre_id"])}
+
     sources = [
         (Household, {"id": household.pk}, lambda r: _("户信息")),
         (Member, {"household_id": household.pk}, lambda r: _("成员 %(n)s") % {"n": r["name"]}),
         (Income, {"household_id": household.pk}, lambda r: _("%(y)s 年收入") % {"y": r["year"]}),
+        (Pairing, {"household_id": household.pk}, pairing_label),
     ]
     entries = []
     for model, lookup, label in sources:
