@@ -23,6 +23,16 @@ def test_unknown_header(user, tmp_path):
     assert only_error(batch) == ("CSV", 1, "备注栏", "", "未知列名（不在导入格式中，请对照导入模板）")
 
 
+def test_duplicate_header_names_both_columns(user, tmp_path):
+    """The same column twice (here 户编号 again at the end) names both positions, as Excel shows them."""
+    n = len(HEADERS)
+    first = HEADERS.index("户编号")
+    batch = run(write_csv(tmp_path / "a.csv", [r + [r[first]] for r in base_rows()], HEADERS + ["户编号"]), user)
+    letter = lambda i: "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[i] if i < 26 else "A" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[i - 26]  # noqa: E731
+    assert only_error(batch) == ("CSV", 1, "户编号", "",
+                                 f"列重复（第 {letter(n)} 列与第 {letter(first)} 列「户编号」是同一列）")
+
+
 def test_missing_required_column(user, tmp_path):
     batch = run(write_csv(tmp_path / "a.csv", [r[:6] + r[7:] for r in base_rows()], HEADERS[:6] + HEADERS[7:]), user)
     assert only_error(batch) == ("CSV", 1, "与户主关系", "", "缺少必填列")

@@ -38,6 +38,13 @@ from pathlib import Path
 
 from . import layout as L
 
+
+def column_letter(index: int) -> str:
+    """The spreadsheet letter of a 0-based column index: 0 → A, 25 → Z, 26 → AA (as Excel and WPS show it)."""
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
+
 MIN_HEADER_MATCHES = 3
 HEADER_SCAN_ROWS = 20
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
@@ -443,9 +450,10 @@ def _detect_header(file: str, sheet: str, head: list[tuple[int, list]], issues: 
                                 code="IMP_UNKNOWN_HEADER"))
             continue
         if (col.model, col.key) in seen:
+            first = seen[col.model, col.key]
             issues.append(Issue(file, sheet, header_row, str(text), "",
-                                f"列重复（与「{headers[seen[col.model, col.key]]}」是同一列）",
-                                code="IMP_DUPLICATE_HEADER"))
+                                f"列重复（第 {column_letter(c)} 列与第 {column_letter(index[first])} 列"
+                                f"「{headers[first]}」是同一列）", code="IMP_DUPLICATE_HEADER"))
             continue
         seen[col.model, col.key] = len(columns)
         index.append(c)
