@@ -74,6 +74,38 @@ def test_two_sessions_second_gets_409(data, yanling_user):
     assert (h.phone, h.natural_village, h.version) == ("13800000001", "", 2)
 
 
+def test_after_a_conflict_the_form_shows_the_others_changes_and_keeps_the_editors(data, yanling_user):
+    """Nothing is lost: the 409 page lists what the other editor saved (opened → current), and the form comes
+    back at the current version with the second editor's own changes kept; saving it again applies them."""
+    first, second = client_for(yanling_user), client_for(sample.make_user("yl_town", area=data.yl_t,
+                                                                          role="town_admin"))
+    a, b = form_post(first, data.h2), form_post(second, data.h2)
+    a.update(phone="13800000001", housing_grade="C", farmland_mu="3.5")
+    assert first.post(edit_url(data.h2), a).status_code == 302
+    b.update(natural_village="二组", housing_grade="D", phone="13900000002")
+    response = second.post(edit_url(data.h2), b)
+    assert response.status_code == 409
+    merge = response.context["merge"]
+    others = {str(r["label"]): (str(r["opened"]), str(r["current"]), r["mine"] and str(r["mine"]), r["conflict"])
+              for r in merge["others"]}
+    assert others["住房安全等级"] == ("A级（安全）", "C级（局部危房）", "D级（整幢危房）", True)
+    assert others["联系电话"] == ("—", "138****0001", "139****0002", True)
+    assert others["耕地面积（亩）"][1:] == ("3.50", None, False)
+    assert [str(f) for f in merge["kept_out"]] == ["联系电话"]
+    form = response.context["form"]
+    assert form["version"].value() == 2 and form["natural_village"].value() == "二组"
+    assert form["housing_grade"].value() == "D" and str(form["farmland_mu"].value()) == "3.50"
+    html = response.content.decode()
+    assert "13800000001" not in html and "13900000002" not in html and "冲突：表单中为您的值" in html
+    assert Household.objects.get(pk=data.h2.pk).natural_village == ""  # nothing of the second editor yet
+    # the second editor checks the merged form and saves it: their changes on top of the first's
+    again = {name: ("" if form[name].value() is None else form[name].value()) for name in form.fields}
+    assert second.post(edit_url(data.h2), again).status_code == 302
+    h = Household.objects.get(pk=data.h2.pk)
+    assert (h.natural_village, h.housing_grade, h.phone, str(h.farmland_mu), h.version) == (
+        "二组", "D", "13800000001", "3.50", 3)
+
+
 def test_partial_update_keeps_omitted_fields(data, yanling_user):
     h = data.h2
     update_household(h.pk, {"housing_grade": "C"}, 1, user=yanling_user)

@@ -362,12 +362,65 @@ class HouseholdEditView(PersonDataMixin, TemplateView):
             update_household(household.pk, changes, form.cleaned_data["version"], user=request.user,
                              channel=Channel.WEB)
         except EditConflict as exc:
-            return self.render_to_response(
-                self.get_context_data(form=form, household=household, conflict=str(exc)), status=409)
+            merge = conflict_merge(household.pk, form.cleaned_data["version"], request.POST)
+            if merge is None:  # the version opened is not in the history: the user reopens the form
+                return self.render_to_response(
+                    self.get_context_data(form=form, household=household, conflict=str(exc)), status=409)
+            return self.render_to_response(self.get_context_data(
+                form=merge["form"], household=merge["current"], conflict=_(
+                    "该户信息已被他人修改（您编辑的是第 %(e)s 版，当前为第 %(c)s 版），您的修改未保存。") % {
+                    "e": exc.expected_version, "c": exc.current_version}, merge=merge), status=409)
         except HouseholdLocked as exc:
             return self.render_to_response(
                 self.get_context_data(form=form, household=household, conflict=str(exc), locked=True), status=409)
         return redirect("household_detail", pk=household.pk)
+
+
+def conflict_merge(household_pk: int, opened_version: int, post) -> dict | None:
+    """After an edit conflict (``EditConflict``): what others saved since the editor opened the form, and the
+    form again, at the current version, with the editor's own changes kept — nothing typed is lost, nothing
+    of the others' is overwritten unseen. Compares three records: the version the editor opened (from the
+    history: ``Household.history`` keeps the version of each record), the current one, and the editor's.
+
+    Returns ``{"form", "current", "others": [{"label", "opened", "current", "mine", "conflict"}], "kept_out"}``
+    — ``others``: the fields changed by others (``mine`` the editor's value when they changed it too: a
+    conflict, the editor's value is in the form); ``kept_out``: masked fields (the phone number) the editor
+    changed, which a form shows only masked and must be typed again — or None when the opened version is
+    not in the history or the editor's values do not validate against it."""
+    import copy
+
+    hist = (Household.history.filter(id=household_pk, version=opened_version)
+            .order_by("-history_date", "-history_id").first())
+    if hist is None:
+        return None
+    opened = hist.instance
+    base = HouseholdEditForm(instance=opened)
+    data = {name: base[name].value() for name in base.fields if name != "version"}
+    data.update({k: v for k, v in post.items() if k in base.fields and k != "version"})
+    data["version"] = opened_version
+    mine_form = HouseholdEditForm(data, instance=copy.copy(opened))
+    if not mine_form.is_valid():
+        return None
+    mine = [n for n in mine_form.changed_data if n != "version"]
+    current = Household._base_manager.select_related("area").get(pk=household_pk)
+    merged = copy.copy(current)
+    kept_out = []
+    for name in mine:
+        if name in HouseholdEditForm.masked:
+            kept_out.append(Household._meta.get_field(name).verbose_name)
+            continue
+        setattr(merged, Household._meta.get_field(name).attname, mine_form.cleaned_data[name])
+    others = []
+    for name in HouseholdEditForm._meta.fields:
+        attname = Household._meta.get_field(name).attname
+        if getattr(current, attname) == getattr(opened, attname):
+            continue
+        label, was = field_display(opened, name, mask_personal=True)
+        others.append({"label": label, "opened": was, "current": field_display(current, name, mask_personal=True)[1],
+                       "mine": field_display(mine_form.instance, name, mask_personal=True)[1] if name in mine else None,
+                       "conflict": name in mine})
+    return {"form": HouseholdEditForm(instance=merged, initial={"version": current.version}), "current": current,
+            "others": others, "kept_out": kept_out}
 
 
 class FullIdNumberView(PersonDataMixin, TemplateView):
