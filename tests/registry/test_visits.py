@@ -49,6 +49,8 @@ def test_the_paired_cadre_records_a_visit_on_the_household_page(data):
     c = client(data.cadre)
     page = c.get(reverse("household_detail", args=[data.h2.pk])).content.decode()
     assert 'id="visit-form"' in page and "赵干部（2016-01-01 起）" in page and "尚无走访记录" in page
+    # the date input is pre-filled with today in the only format browsers take (zh-hans would write 2026/11/30)
+    assert f'type="date" name="visited_on" value="{timezone.localdate():%Y-%m-%d}"' in page
     r = post_visit(c, data.h2, needs="希望安排公益性岗位", measures="联系村里的扶贫车间")
     assert r.status_code == 302 and r["Location"].endswith(f"/registry/households/{data.h2.pk}/#visits")
     visit = Visit.objects.get()

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
+from xiaokang.core.forms import HtmlDateInput
 from xiaokang.accounts.models import can_edit_registry
 from xiaokang.areas.models import Area
 from xiaokang.core.money import format_yuan
@@ -41,7 +42,7 @@ from .models import (
 )
 
 PAGE_SIZE = 50
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = HtmlDateInput()
 
 
 def _blank(choices):

@@ -5,6 +5,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xiaokang.core.forms import HtmlDateInput
 from xiaokang.core.logmask import mask_phone
 from xiaokang.policy.rules.household import MET, NOT_MET, UNASSESSABLE
 
@@ -149,7 +150,7 @@ class HouseholdEditForm(MaskedNumbersForm):
 class VisitForm(forms.Form):
     """A pairing cadre's visit (帮扶走访记录, ``models.Visit``) on the household page."""
 
-    visited_on = forms.DateField(label=_("走访日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    visited_on = forms.DateField(label=_("走访日期"), widget=HtmlDateInput())
     mode = forms.ChoiceField(label=_("走访方式"), choices=VisitMode.choices, initial=VisitMode.HOME)
     situation = forms.CharField(label=_("走访情况"), max_length=1000,
                                 widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}))

@@ -1,9 +1,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xiaokang.core.forms import HtmlDateInput
+
 from .models import Category, Source, Status
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = HtmlDateInput()
 
 
 def _blank(choices):

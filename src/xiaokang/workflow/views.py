@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
+from xiaokang.core.forms import HtmlDateInput
 from xiaokang.core.logmask import mask_phone
 from xiaokang.registry.models import Household
 from xiaokang.registry.views import PersonDataMixin
@@ -52,7 +53,7 @@ def workflow_response(exc, request=None, *, json=False, back=None):
 class StepForm(forms.Form):
     step = forms.ChoiceField(label=gettext_lazy("步骤"), choices=STEP_CHOICES)
     outcome = forms.ChoiceField(label=gettext_lazy("结果"), choices=Outcome.choices, initial=Outcome.APPROVED)
-    on = forms.DateField(label=gettext_lazy("办理日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    on = forms.DateField(label=gettext_lazy("办理日期"), required=False, widget=HtmlDateInput())
     comment = forms.CharField(label=gettext_lazy("意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     objections = forms.CharField(label=gettext_lazy("公示异议（每行一条）"), required=False,
                                  widget=forms.Textarea(attrs={"rows": 2}))
