@@ -126,6 +126,7 @@ def test_the_household_page_hides_a_newborns_entry_date_from_roles_without_full_
     page = client(cadre).get(reverse("household_detail", args=[data.h2.pk])).content.decode()
     assert "2018-03-10" not in page and "2018 新增（新生儿）" in page
     assert "帮扶责任人不查看审批流程" in page
+    assert f'href="{reverse("workflow_list")}"' not in page  # no link to a page that shows them nothing
     village = sample.make_user("cun", area=data.yl_a, role="village_admin")
     assert "2018-03-10 新增（新生儿）" in client(village).get(reverse("household_detail", args=[data.h2.pk])).content.decode()
     assert baby.id_number[:6] + "********" + baby.id_number[-4:] in page

@@ -228,8 +228,18 @@ def test_demo_town_and_village_accounts_sit_where_an_exit_is_open(yanling):
     assert list(Visit.objects.filter(cadre=cadre).order_by("visited_on").values_list(
         "household_id", "visited_on", "mode")) == [(paired[0], dt.date(2020, 3, 16), "home"),
                                                    (paired[0], dt.date(2020, 9, 8), "phone")]
-    # three supervision problems in that village, one at each status (still three after the second call)
+    # the cadre bears the name the first household's form gives its 帮扶责任人, and so do the other two households
+    first = Household.objects.get(pk=paired[0])
+    assert first.pairing_cadre and cadre.last_name + cadre.first_name == first.pairing_cadre
+    assert set(Household.objects.filter(pk__in=paired).values_list("pairing_cadre", flat=True)) == {first.pairing_cadre}
+    # three supervision problems in that village, one at each status (still three after the second call), taken
+    # through the services: their course names the inspector and the village administrator
     from xiaokang.supervision.models import Problem
+    from xiaokang.supervision.views import problem_history
 
-    assert sorted(Problem.objects.filter(area_code=poor.area_id).values_list("status", flat=True)) == [
-        "assigned", "closed", "rectified"]
+    problems = {p.status: p for p in Problem.objects.filter(area_code=poor.area_id)}
+    assert sorted(problems) == ["assigned", "closed", "rectified"] and problems["closed"].household_id == paired[0]
+    assert [(h["step"], h["user"], h["on"]) for h in problem_history(problems["rectified"])] == [
+        ("交办", "demo_inspector", dt.date(2020, 9, 10)), ("整改", "demo_village", dt.date(2020, 9, 25)),
+        ("回访未通过，退回整改", "demo_inspector", dt.date(2020, 10, 5)), ("整改", "demo_village", dt.date(2020, 10, 15))]
+    assert problems["rectified"].sent_back == 1 and problems["rectified"].deadline == dt.date(2020, 10, 20)

@@ -115,6 +115,8 @@ def test_the_visit_list_shows_the_years_coverage_of_the_paired_households(data):
     assert "电话了解务工情况" in page and "去年入户" not in page and "茶陵入户" not in page
     # this year: 1 visit of 1 household; 2 households paired, 1 of them visited (50.0%); YL0001 not yet
     assert "走访 1 次，涉及 1 户" in page and "结对中的户 2 户，其中已走访 1 户" in page and "覆盖率 50.0%" in page
+    # 炎陵 has 3 registered households (YL0001–YL0003), YL0003 with no cadre: outside the coverage, but said
+    assert "本区域建档立卡户 3 户，其中 1 户没有结对中的帮扶责任人" in page
     unvisited = page.split('id="unvisited-table"')[1].split("</table>")[0]
     assert "YL0001" in unvisited and "YL0002" not in unvisited and "赵干部" in unvisited
     # every year: both visited
@@ -181,3 +183,16 @@ def test_visits_cannot_be_changed_in_the_admin(data):
     assert Visit.objects.filter(pk=visit.pk).exists()
     with pytest.raises(ValidationError):  # a Visit without a situation never passes the model's checks
         Visit(household=data.h2, cadre=data.cadre, visited_on=timezone.localdate(), mode="home").full_clean()
+
+
+def test_the_visit_list_in_english(data):
+    record_visit(data.h2, data.cadre, visited_on=timezone.localdate(), mode="home", situation="入户")
+    county = client(sample.make_user("xian", area=data.yl, role="county_admin"))
+    county.cookies.load({"django_language": "en"})
+    page = county.get(reverse("visit_list")).content.decode()
+    assert "Visits: 1, households visited: 1" in page and "households currently paired: 1, of them visited: 1" in page
+    assert " (coverage 100.0%)" in page and "Registered households of the area: 3, of which 2 have no current" in page
+    r = client(data.cadre)
+    r.cookies.load({"django_language": "en"})
+    response = r.post(reverse("api_household_visits", args=[data.h2.pk]), "[]", content_type="application/json")
+    assert response.status_code == 400 and response.json()["message"] == "The request body must be a JSON object"

@@ -80,8 +80,15 @@ def test_a_problem_goes_from_assignment_to_rectification_revisit_and_closing(dat
     assert village.get(reverse("supervision_problems"), {"household": "YL0001"}).context["page"].paginator.count == 0
     assert village.get(reverse("supervision_problems"), {"household": "YL0002"}).context["page"].paginator.count == 1
     history = client(data.village).get(reverse("supervision_problem", args=[problem.pk])).context["history"]
-    assert [(h["user"], h["status"]) for h in history] == [
-        ("ducha", "待整改"), ("cun", "已整改待回访"), ("ducha", "待整改"), ("cun", "已整改待回访"), ("ducha", "已销号")]
+    today = timezone.localdate()
+    assert [(h["step"], h["user"], h["on"], h["note"]) for h in history] == [
+        ("交办", "ducha", today - dt.timedelta(days=30), f"整改期限 {day(-1)}"),
+        ("整改", "cun", today - dt.timedelta(days=5), "已申报危房改造，先行加固"),
+        ("回访未通过，退回整改", "ducha", today - dt.timedelta(days=3), f"仅简单加固，未改造；整改期限改为 {day(30)}"),
+        ("整改", "cun", today - dt.timedelta(days=1), "完成 C 级危房改造"),
+        ("回访通过，销号", "ducha", today, "住房安全，户主签字满意")]
+    r = insp.post(revisit, {"passed": "1", "note": "再次回访", "on": day()})
+    assert r.status_code == 409 and "该问题已销号，不能再回访" in r.content.decode()
 
 
 def test_steps_out_of_order_get_409_and_roles_403(data):
@@ -111,11 +118,14 @@ def test_steps_out_of_order_get_409_and_roles_403(data):
     ({"household_number": "", "area_code": "430224100201"}, 400, "该区划不在您的管辖区域（430225）内"),
     ({"household_number": "", "area_code": "430225999999"}, 400, "区划代码不存在：430225999999"),
     ({"household_number": "", "area_code": ""}, 400, "请填写户编号或区划代码"),
-    ({"deadline": "2020-01-01", "found_on": "2020-02-01"}, 400, "整改期限：整改期限早于发现日期"),
-    ({"found_on": "2999-01-01", "deadline": "2999-02-01"}, 400, "发现日期：发现日期不能晚于今天"),
+    ({"deadline": "2020-01-01", "found_on": "2020-02-01"}, 400, "整改期限：不能早于发现日期"),
+    ({"found_on": "2999-01-01", "deadline": "2999-02-01"}, 400, "发现日期：不能晚于今天"),
     ({"description": "   "}, 400, "问题描述"),
     ({"category": "weather"}, 400, "问题类别"),
-    ({"household_number": "CL0001"}, 404, ""),  # another county's household: it does not exist for 炎陵
+    # another county's household reads like one that does not exist
+    ({"household_number": "CL0001"}, 400, "户编号：户编号不存在或不在您的管辖区域内：CL0001"),
+    ({"household_number": "YL9999"}, 400, "户编号：户编号不存在或不在您的管辖区域内：YL9999"),
+    ({"area_code": "430225100202"}, 400, "区划代码 430225100202 与户 YL0002 的所在村不一致"),
 ])
 def test_bad_problems_are_refused_and_nothing_is_written(data, fields, status, message):
     r = record(client(data.inspector), **fields)
@@ -141,3 +151,28 @@ def test_problems_are_scoped_to_the_area_and_a_cadres_paired_households(data):
     data.h2.save()
     assert set(Problem.objects.values_list("area_code", flat=True)) == {"430225100202"}
     assert village.get(reverse("supervision_problems")).context["page"].paginator.count == 0
+
+
+def test_the_same_problem_twice_is_refused(data):
+    insp = client(data.inspector)
+    assert record(insp).status_code == 302
+    r = record(insp)
+    assert r.status_code == 400 and "这个问题已经登记过" in r.content.decode()
+    assert record(insp, area_code="430225100201").status_code == 400  # the village's own code given too: same
+    assert record(insp, category="data").status_code == 302  # another category: another problem
+    assert Problem.objects.count() == 2
+
+
+def test_problem_pages_in_english(data):
+    """English second: labels, steps, punctuation and the refusals in English (the data stay as written)."""
+    insp = client(data.inspector)
+    insp.cookies.load({"django_language": "en"})
+    r = record(insp, found_on="2999-01-01", deadline="2999-02-01")
+    assert r.status_code == 400 and "Discovered on: cannot be after today" in r.content.decode()
+    assert record(insp).status_code == 302
+    problem = Problem.objects.get()
+    page = insp.get(reverse("supervision_problem", args=[problem.pk])).content.decode()
+    assert "Assigned" in page and f"deadline {day(-1)}" in page and "炎陵一村 (430225100201)" in page
+    assert "（" not in page.split("<main")[1]
+    page = insp.get(reverse("supervision_problems")).content.decode()
+    assert "Problems: 1" in page and "Overdue: 1" in page

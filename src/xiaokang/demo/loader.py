@@ -346,8 +346,8 @@ def demo_users() -> list[DemoUser]:
 # Households of the demo village paired with ``demo_cadre`` (its first poor ones).
 PAIRED_DEMO = 3
 DEMO_VISITS = [  # (date, way, what the visit found, difficulties, next steps): synthetic
-    ("2020-03-16", "home", "入户了解春耕和外出务工情况，家中两人已返岗务工", "缺少春耕化肥", "联系合作社统一代购化肥"),
-    ("2020-09-08", "phone", "电话回访，了解子女开学和医保缴费情况", "", "提醒按期缴纳城乡居民医保"),
+    ("2020-03-16", "home", "入户了解春耕生产、收入和身体状况，宣讲产业奖补政策", "缺少春耕化肥", "联系合作社统一代购化肥"),
+    ("2020-09-08", "phone", "电话回访，了解秋收和城乡居民医保缴费情况", "", "提醒按期缴纳城乡居民医保"),
 ]
 ADMIN_ROLES = {"city_admin", "county_admin", "town_admin", "village_admin"}
 
@@ -381,48 +381,66 @@ def create_demo_users(password: str | None = None) -> list[tuple[DemoUser, objec
     return out
 
 
-DEMO_PROBLEMS = [  # (category, source, found, deadline, description, rectification, revisit): synthetic
-    ("basic_needs", "covert", "2020-04-25", "2020-05-25", "一户脱贫户住房为土坯房，墙体有约 20 厘米裂缝，未列入危房改造",
-     "已列入危房改造，完成 C 级加固", "回访：住房安全，户主签字满意"),
-    ("assistance", "open", "2020-09-10", "2020-10-10", "帮扶责任人变更后，户档案未更新，帮扶手册走访记录滞后",
-     "已更新户档案和帮扶手册", ""),
-    ("data", "complaint", "2020-11-02", "2020-11-30", "群众反映：系统登记的务工收入与实际不符，需入户核实", "", ""),
+# Three supervision problems (督查问题) in the demo village, each taken through the services by the demo's
+# inspector and village administrator: (category, how found, found, deadline, description, on the village's first
+# household?, steps). A step is (days after found, "rectify" | "pass" | "send_back", note). Synthetic.
+DEMO_PROBLEMS = [
+    ("basic_needs", "covert", "2020-04-25", "2020-05-25", "住房为土坯房，墙体有约 20 厘米裂缝，未列入危房改造", True,
+     [(20, "rectify", "已列入危房改造，完成 C 级加固"), (30, "pass", "住房安全，户主签字满意")]),
+    ("assistance", "open", "2020-09-10", "2020-10-10", "帮扶责任人变更后户档案未更新，帮扶手册走访记录滞后", False,
+     [(15, "rectify", "已更新户档案"), (25, "send_back", "帮扶手册走访记录仍未补齐"), (35, "rectify", "已补齐走访记录")]),
+    ("data", "complaint", "2020-11-02", "2020-11-30", "群众反映：系统登记的务工收入与实际不符，需入户核实", False, []),
 ]
 
 
 def _demo_problems(inspector, village_admin) -> None:
-    """Three supervision problems (督查问题) in the demo village, one at each status (idempotent)."""
+    """The ``DEMO_PROBLEMS`` through ``supervision.services`` (so their course names who did what), once."""
     import datetime as dt
 
-    from xiaokang.supervision.models import Problem, Status
+    from xiaokang.supervision import services as supervision
+    from xiaokang.supervision.models import Problem
 
-    for category, source, found, deadline, description, rectification, revisit in DEMO_PROBLEMS:
-        status = Status.CLOSED if revisit else (Status.RECTIFIED if rectification else Status.ASSIGNED)
+    village = village_admin.area_id
+    first = Household._base_manager.filter(is_demo=True, area_id=village).order_by("pk").first()
+    for category, source, found, deadline, description, on_household, steps in DEMO_PROBLEMS:
+        if Problem.objects.filter(area_code=village, description=description).exists():
+            continue
         found_on = dt.date.fromisoformat(found)
-        Problem.objects.get_or_create(area_code=village_admin.area_id, description=description, defaults={
-            "category": category, "source": source, "found_on": found_on,
-            "deadline": dt.date.fromisoformat(deadline), "status": status, "inspector": inspector,
-            "rectification": rectification, "rectified_on": found_on + dt.timedelta(days=20) if rectification else None,
-            "rectified_by": village_admin if rectification else None, "revisit": revisit,
-            "revisited_on": found_on + dt.timedelta(days=30) if revisit else None,
-            "revisited_by": inspector if revisit else None})
+        problem = supervision.record_problem(
+            inspector, category=category, source=source, description=description, found_on=found_on,
+            deadline=dt.date.fromisoformat(deadline), household=first if on_household else None, area_code=village)
+        for days, action, note in steps:
+            on = found_on + dt.timedelta(days=days)
+            if action == "rectify":
+                problem = supervision.rectify(problem, village_admin, note=note, on=on)
+            else:
+                problem = supervision.revisit(problem, inspector, note=note, on=on, passed=action == "pass",
+                                              deadline=on + dt.timedelta(days=15) if action == "send_back" else None)
 
 
 def _pair_demo_cadre(user) -> None:
-    """Pair ``user`` with the first ``PAIRED_DEMO`` poor households of their village (idempotent)."""
+    """Pair ``user`` with the first ``PAIRED_DEMO`` poor households of their village (idempotent). The cadre
+    takes the name the first household's collection form gives its 帮扶责任人, and the other paired households
+    name them too (the form's field and the pairing then agree)."""
     import datetime as dt
 
     from xiaokang.registry.models import Pairing, Visit
 
-    households = (Household._base_manager.filter(is_demo=True, area_id=user.area_id)
-                  .order_by("pk").values_list("pk", flat=True)[:PAIRED_DEMO])
-    for pk in households:
-        Pairing.objects.get_or_create(cadre=user, household_id=pk, ended_on=None,
+    households = list(Household._base_manager.filter(is_demo=True, area_id=user.area_id).order_by("pk")[:PAIRED_DEMO])
+    name = households[0].pairing_cadre.strip() if households else ""
+    if name and (user.last_name, user.first_name) != (name[:1], name[1:]):
+        user.last_name, user.first_name = name[:1], name[1:]
+        user.save(update_fields=["last_name", "first_name"])
+    for household in households:
+        if name and household.pairing_cadre != name:
+            household.pairing_cadre = name
+            household.save()
+        Pairing.objects.get_or_create(cadre=user, household_id=household.pk, ended_on=None,
                                       defaults={"started_on": dt.date(2016, 1, 1)})
     # two visits (帮扶走访记录) of the first paired household, so that the visit panel and list show some
-    for pk in households[:1]:
+    for household in households[:1]:
         for on, mode, situation, needs, measures in DEMO_VISITS:
-            Visit.objects.get_or_create(household_id=pk, cadre=user, visited_on=on, defaults={
+            Visit.objects.get_or_create(household_id=household.pk, cadre=user, visited_on=on, defaults={
                 "mode": mode, "situation": situation, "needs": needs, "measures": measures,
                 "channel": "command"})
 

@@ -7,7 +7,8 @@ CSRF, scoped like the pages (``workflow.api.ApiView``):
   "situation": "…", "needs": "…", "measures": "…"}`` — record a visit (``services.record_visit``): 201 with
   the visit; 400 (bad JSON, date, way or text, a date outside the pairing, the same visit again), 403 (not the
   household's current pairing cadre, statistician/donor, not logged in), 404 (outside the user's area or
-  pairings) — always a JSON body ``{"error": …, "message": "<中文>"}``.
+  pairings) — always a JSON body ``{"error": …, "message": …}``, the message in the session's language (Chinese
+  by default).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
 
 from xiaokang.core.audit import Channel
 from xiaokang.workflow.api import ApiView
@@ -26,8 +28,11 @@ from .services import record_visit
 from .views import error_text, visit_rows
 
 API_VISITS_SHOWN = 200
-FIELDS = {"visited_on": "走访日期", "mode": "走访方式", "situation": "走访情况", "needs": "困难与诉求",
-          "measures": "帮扶措施与下步打算"}
+FIELDS = ("visited_on", "mode", "situation", "needs", "measures")
+
+
+def _label(name: str) -> str:
+    return str(Visit._meta.get_field(name).verbose_name)
 
 
 def visit_json(row) -> dict:
@@ -56,22 +61,22 @@ class HouseholdVisitsApi(ApiView):
             if not isinstance(body, dict):
                 raise ValueError
         except ValueError:
-            return json_error(400, "请求体应为 JSON 对象")
+            return json_error(400, _("请求体应为 JSON 对象"))
         for name in ("situation", "needs", "measures", "mode"):
             if body.get(name) is not None and not isinstance(body[name], str):
-                return json_error(400, f"{name}（{FIELDS[name]}）应为字符串")
+                return json_error(400, _("%(name)s（%(label)s）应为字符串") % {"name": name, "label": _label(name)})
         mode = body.get("mode") or VisitMode.HOME
         if mode not in VisitMode.values:
-            return json_error(400, f"mode（走访方式）应为 {'/'.join(VisitMode.values)}")
+            return json_error(400, _("mode（走访方式）应为 %(values)s") % {"values": "/".join(VisitMode.values)})
         try:
             visited_on = parse_date(body.get("visited_on"))
             if visited_on is None:
-                return json_error(400, "缺少 visited_on（走访日期，YYYY-MM-DD）")
+                return json_error(400, _("缺少 visited_on（走访日期，YYYY-MM-DD）"))
             visit = record_visit(household, request.user, visited_on=visited_on, mode=mode,
                                  situation=body.get("situation") or "", needs=body.get("needs") or "",
                                  measures=body.get("measures") or "", channel=Channel.API)
         except ValidationError as exc:
-            return json_error(400, error_text(exc, FIELDS))
+            return json_error(400, error_text(exc, {name: _label(name) for name in FIELDS}))
         return JsonResponse({"visit": visit_json(visit_rows([visit])[0])}, status=201,
                             json_dumps_params={"ensure_ascii": False})
 

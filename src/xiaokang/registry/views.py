@@ -505,12 +505,20 @@ def _refused(request, message, status, back):
                             {"message": message, "errors": [], "status": status, "back": back}, status=status)
 
 
+def field_errors_text(errors, labels: dict) -> str:
+    """Errors by field (a form's ``errors``, a ValidationError's ``message_dict``) as one line — 字段：原因；字段：原因
+    — with the punctuation of the page's language (``labels``: field name -> label)."""
+    sep, colon, comma = _("；"), _("："), _("，")
+    return sep.join(comma.join(str(m) for m in messages) if name == "__all__"
+                    else f"{labels.get(name, name)}{colon}{comma.join(str(m) for m in messages)}"
+                    for name, messages in errors.items())
+
+
 def error_text(exc: ValidationError, labels: dict) -> str:
-    """A ValidationError as one line: 字段：原因；… (``labels``: field name -> label)."""
+    """A ValidationError as one line (``field_errors_text``)."""
     if hasattr(exc, "error_dict"):
-        return "；".join("，".join(v) if k == "__all__" else f"{labels.get(k, k)}：{'，'.join(v)}"
-                        for k, v in exc.message_dict.items())
-    return "；".join(exc.messages)
+        return field_errors_text(exc.message_dict, labels)
+    return _("；").join(exc.messages)
 
 
 class HouseholdVisitView(PersonDataMixin, TemplateView):
@@ -526,8 +534,7 @@ class HouseholdVisitView(PersonDataMixin, TemplateView):
         form = VisitForm(request.POST)
         labels = {name: f.label for name, f in form.fields.items()}
         if not form.is_valid():
-            return _refused(request, "；".join(f"{labels.get(k, k)}：{'，'.join(v)}" for k, v in form.errors.items()),
-                            400, back)
+            return _refused(request, field_errors_text(form.errors, labels), 400, back)
         try:
             record_visit(household, request.user, channel=Channel.WEB, **form.cleaned_data)
         except PermissionDenied as exc:
@@ -540,7 +547,9 @@ class HouseholdVisitView(PersonDataMixin, TemplateView):
 class VisitListView(PersonDataMixin, TemplateView):
     """帮扶走访: the visits of the user's jurisdiction in a year (a pairing cadre: of their paired households),
     newest first, with the year's coverage — households currently paired, how many of them were visited in
-    the year (走访覆盖) — and the paired households not yet visited, with their cadres. Filters: year (default
+    the year (走访覆盖) — and the paired households not yet visited, with their cadres; for everyone but a pairing
+    cadre, also the area's registered households and how many of them have no current pairing at all (the
+    coverage does not count them). Filters: year (default
     this year; ``all``: every year), area prefix, household number, way of visiting."""
 
     template_name = "registry/visit_list.html"
@@ -568,6 +577,17 @@ class VisitListView(PersonDataMixin, TemplateView):
             in_year["mode"] = data["mode"]
         visits = visits.filter(**{k: v for k, v in in_year.items() if k.startswith("visited_on")})
         paired = pairings.values("household_id").distinct().count()
+        registered = unpaired = None
+        if getattr(self.request.user, "role", None) != Role.PAIRING_CADRE:
+            # coverage counts paired households only: say how many of the area's households have no cadre at all
+            households = self.scoped(Household)
+            if data.get("area"):
+                households = households.within(data["area"])
+            if data.get("household"):
+                households = households.filter(household_number=data["household"])
+            registered = households.count()
+            unpaired = households.exclude(Exists(current_pairings(Pairing.objects.filter(household_id=OuterRef("pk")),
+                                                                   today))).count()
         visited_any = Exists(Visit.objects.filter(household_id=OuterRef("household_id"), **in_year))
         paired_visited = pairings.filter(visited_any).values("household_id").distinct().count()
         unvisited = list(pairings.exclude(visited_any).select_related("household", "household__area", "cadre")
@@ -579,7 +599,7 @@ class VisitListView(PersonDataMixin, TemplateView):
         context.update(
             form=form, year=year, page=page, rows=visit_rows(page.object_list), querystring=params.urlencode(),
             visit_count=page.paginator.count, households_visited=visits.values("household_id").distinct().count(),
-            paired=paired, paired_visited=paired_visited,
+            paired=paired, paired_visited=paired_visited, registered=registered, unpaired=unpaired,
             coverage=f"{paired_visited * 100 / paired:.1f}" if paired else None,
             unvisited=[{"household": p.household, "cadre": cadre_name(p.cadre), "since": p.started_on}
                        for p in unvisited],

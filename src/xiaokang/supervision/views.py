@@ -16,7 +16,7 @@ from django.views.generic import TemplateView
 from xiaokang.areas.models import Area
 from xiaokang.core.logmask import mask_text
 from xiaokang.registry.models import Household
-from xiaokang.registry.views import PersonDataMixin, _refused, error_text
+from xiaokang.registry.views import PersonDataMixin, _refused, error_text, field_errors_text
 from xiaokang.workflow.engine import WorkflowConflict
 
 from . import services
@@ -31,8 +31,7 @@ def _labels(form):
 
 
 def _form_errors(form):
-    labels = _labels(form)
-    return "；".join(f"{labels.get(k, k)}：{'，'.join(v)}" for k, v in form.errors.items())
+    return field_errors_text(form.errors, _labels(form))
 
 
 def _area_names(codes) -> dict:
@@ -85,14 +84,20 @@ class ProblemListView(PersonDataMixin, TemplateView):
 
     def post(self, request):
         back = reverse("supervision_problems")
+        if not services.may_record(request.user):
+            return _refused(request, _("只有督查员可以登记督查问题"), 403, back)
         form = ProblemForm(request.POST)
         if not form.is_valid():
             return _refused(request, _form_errors(form), 400, back)
         d = form.cleaned_data
         try:
             household = None
-            if d["household_number"].strip():
-                household = self.get_scoped_object(Household, household_number=d["household_number"].strip())
+            number = d["household_number"].strip()
+            if number:
+                # a number outside the jurisdiction reads like one that does not exist (nothing revealed)
+                household = self.scoped(Household).filter(household_number=number).first()
+                if household is None:
+                    raise ValidationError({"household_number": _("户编号不存在或不在您的管辖区域内：%(n)s") % {"n": number}})
             problem = services.record_problem(
                 request.user, category=d["category"], source=d["source"], description=d["description"],
                 found_on=d["found_on"], deadline=d["deadline"], household=household, area_code=d["area_code"])
@@ -104,17 +109,33 @@ class ProblemListView(PersonDataMixin, TemplateView):
 
 
 def problem_history(problem) -> list[dict]:
-    """The problem's course from its history rows: time, user, status (oldest first)."""
+    """The problem's course from its history rows, oldest first: time, who (the user, or ``<login>（系统账号）``
+    for a change made on the command line), the step (交办, 整改, 回访通过并销号, 回访未通过、退回), the date of the
+    act and its note (the rectification, the revisit, a new deadline) — so an earlier rectification and a
+    failed revisit stay readable after the problem was sent back."""
     rows = problem.history.order_by("history_date", "history_id").values(
-        "history_date", "history_user__username", "status", "history_type")
-    labels = dict(Status.choices)
-    out, last = [], None
+        "history_date", "history_user__username", "os_user", "history_type", "status", "found_on", "deadline",
+        "rectification", "rectified_on", "revisit", "revisited_on", "sent_back")
+    out, previous = [], None
     for r in rows:
-        if r["status"] == last and r["history_type"] != "+":
-            continue
-        last = r["status"]
-        out.append({"date": r["history_date"], "user": r["history_user__username"] or "—",
-                    "status": labels.get(r["status"], r["status"])})
+        user = r["history_user__username"] or (_("%(login)s（系统账号）") % {"login": r["os_user"]} if r["os_user"] else "—")
+        step = None
+        if previous is None:
+            step = (_("交办"), r["found_on"], _("整改期限 %(d)s") % {"d": f"{r['deadline']:%Y-%m-%d}"})
+        elif r["status"] != previous["status"]:
+            if r["status"] == Status.RECTIFIED:
+                step = (_("整改"), r["rectified_on"], r["rectification"])
+            elif r["status"] == Status.CLOSED:
+                step = (_("回访通过，销号"), r["revisited_on"], r["revisit"])
+            elif r["sent_back"] > previous["sent_back"]:
+                note = r["revisit"]
+                if r["deadline"] != previous["deadline"]:
+                    note = _("%(note)s；整改期限改为 %(d)s") % {"note": note, "d": f"{r['deadline']:%Y-%m-%d}"}
+                step = (_("回访未通过，退回整改"), r["revisited_on"], note)
+        previous = r
+        if step is not None:
+            out.append({"date": r["history_date"], "user": user, "step": step[0], "on": step[1],
+                        "note": mask_text(step[2] or "")})
     return out
 
 

@@ -15,6 +15,7 @@ import json
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
 from django.views import View
 
 from xiaokang.core.audit import Channel, audit_channel
@@ -56,11 +57,11 @@ class ApiView(PersonDataMixin, View):
         try:
             return super().dispatch(request, *args, **kwargs)
         except Http404:
-            return json_error(404, "不存在或不在您的管辖区域内")
+            return json_error(404, _("不存在或不在您的管辖区域内"))
         except (WorkflowConflict, StepNotAllowed) as exc:
             return workflow_response(exc, request, json=True)
         except PermissionDenied as exc:
-            return json_error(403, str(exc) or "无权访问")
+            return json_error(403, str(exc) or _("无权访问"))
 
 
 class WorkflowDetailApi(ApiView):
