@@ -131,6 +131,10 @@ def test_bad_problems_are_refused_and_nothing_is_written(data, fields, status, m
     r = record(client(data.inspector), **fields)
     assert r.status_code == status and message in r.content.decode()
     assert not Problem.objects.exists()
+    # the list again with the reason and the form as filled in
+    assert "问题未登记：" in r.content.decode() and 'id="problem-form"' in r.content.decode()
+    if fields.get("description", "x").strip():
+        assert "土坯房墙体有约 20 厘米裂缝" in r.content.decode()
 
 
 def test_problems_are_scoped_to_the_area_and_a_cadres_paired_households(data):

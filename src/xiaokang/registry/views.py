@@ -534,14 +534,23 @@ class HouseholdVisitView(PersonDataMixin, TemplateView):
         form = VisitForm(request.POST)
         labels = {name: f.label for name, f in form.fields.items()}
         if not form.is_valid():
-            return _refused(request, field_errors_text(form.errors, labels), 400, back)
+            return self.again(form, field_errors_text(form.errors, labels))
         try:
             record_visit(household, request.user, channel=Channel.WEB, **form.cleaned_data)
         except PermissionDenied as exc:
             return _refused(request, str(exc), 403, back)
         except ValidationError as exc:
-            return _refused(request, error_text(exc, labels), 400, back)
+            return self.again(form, error_text(exc, labels))
         return redirect(back)
+
+    def again(self, form, message):
+        """The household page again (400) with the form as the cadre filled it and the reason: nothing typed
+        is lost."""
+        page = HouseholdDetailView()
+        page.setup(self.request, **self.kwargs)
+        context = page.get_context_data(**self.kwargs)
+        context.update(visit_form=form, visit_error=message)
+        return TemplateResponse(self.request, page.template_name, context, status=400)
 
 
 class VisitListView(PersonDataMixin, TemplateView):

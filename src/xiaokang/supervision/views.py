@@ -88,7 +88,7 @@ class ProblemListView(PersonDataMixin, TemplateView):
             return _refused(request, _("只有督查员可以登记督查问题"), 403, back)
         form = ProblemForm(request.POST)
         if not form.is_valid():
-            return _refused(request, _form_errors(form), 400, back)
+            return self.again(form, _form_errors(form))
         d = form.cleaned_data
         try:
             household = None
@@ -104,8 +104,12 @@ class ProblemListView(PersonDataMixin, TemplateView):
         except PermissionDenied as exc:
             return _refused(request, str(exc), 403, back)
         except ValidationError as exc:
-            return _refused(request, error_text(exc, _labels(form)), 400, back)
+            return self.again(form, error_text(exc, _labels(form)))
         return redirect("supervision_problem", pk=problem.pk)
+
+    def again(self, form, message):
+        """The list again (400) with the form as the inspector filled it and the reason: nothing typed is lost."""
+        return self.render_to_response(self.get_context_data(problem_form=form, problem_error=message), status=400)
 
 
 def problem_history(problem) -> list[dict]:
