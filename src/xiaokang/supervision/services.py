@@ -36,7 +36,8 @@ def may_rectify(user) -> bool:
     return getattr(user, "role", None) in ADMIN_ROLES and bool(getattr(user, "area_id", None))
 
 
-def _inside(user, code: str) -> bool:
+def inside_jurisdiction(user, code: str) -> bool:
+    """Whether the area ``code`` lies in ``user``'s jurisdiction (their area code is its prefix)."""
     own = getattr(user, "area_id", None) or ""
     return bool(own) and code.startswith(own)
 
@@ -82,7 +83,7 @@ def record_problem(user, *, category: str, description: str, found_on: dt.date, 
         raise ValidationError({"area_code": _("请填写户编号或区划代码")})
     if not Area.objects.filter(code=area_code).exists():
         raise ValidationError({"area_code": _("区划代码不存在：%(c)s") % {"c": area_code}})
-    if not _inside(user, area_code):
+    if not inside_jurisdiction(user, area_code):
         raise ValidationError({"area_code": _("该区划不在您的管辖区域（%(a)s）内") % {"a": user.area_id}})
     _not_future(found_on, "found_on")
     if deadline < found_on:
@@ -105,7 +106,7 @@ def record_problem(user, *, category: str, description: str, found_on: dt.date, 
 def rectify(problem: Problem, user, *, note: str, on: dt.date) -> Problem:
     """Report the rectification (整改) of an assigned problem: what was done and when (not before it was found,
     not after today). 409 unless the problem is 待整改."""
-    if not may_rectify(user) or not _inside(user, problem.area_code):
+    if not may_rectify(user) or not inside_jurisdiction(user, problem.area_code):
         raise PermissionDenied(_("只有问题所在区域的管理员可以填报整改情况"))
     note = _text(note, "rectification")
     _not_future(on, "rectified_on")
@@ -127,7 +128,7 @@ def revisit(problem: Problem, user, *, note: str, on: dt.date, passed: bool,
     """The inspectors' revisit (回访) of a rectified problem: passed → closed (销号); not passed → back to 待整改
     with a new deadline when given (on or after the revisit; the count of send-backs kept, the earlier
     rectification kept in the history). 409 unless 已整改待回访."""
-    if not may_record(user) or not _inside(user, problem.area_code):
+    if not may_record(user) or not inside_jurisdiction(user, problem.area_code):
         raise PermissionDenied(_("只有督查员可以回访销号"))
     note = _text(note, "revisit")
     _not_future(on, "revisited_on")

@@ -152,7 +152,7 @@ class ProblemDetailView(PersonDataMixin, TemplateView):
                                                                         "revisited_by"), pk=kwargs["pk"])
         today = timezone.localdate()
         user = self.request.user
-        inside = services._inside(user, problem.area_code) or user.is_superuser
+        inside = services.inside_jurisdiction(user, problem.area_code) or user.is_superuser
         context.update(
             problem=problem, area=_area_names([problem.area_code]).get(problem.area_code, problem.area_code),
             description=mask_text(problem.description), rectification=mask_text(problem.rectification),
