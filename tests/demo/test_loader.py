@@ -131,3 +131,24 @@ def test_the_load_refreshes_the_planner_statistics_of_the_history_tables_too(mon
     L.load_demo(counties=[SHIFENG])
     assert analyzed == ["registry_household", "registry_member", "registry_income", "registry_historicalhousehold",
                         "registry_historicalmember", "registry_historicalincome"]
+
+
+def test_reload_removes_the_demo_households_problems_pairings_and_visits():
+    """A supervision problem holds its household (PROTECT) and a pairing its history: loading the demo again
+    wipes the demo's own with its households instead of failing (the first `make demo` run after a trial)."""
+    from xiaokang.registry.models import Pairing, Visit
+    from xiaokang.supervision.models import Problem
+
+    import_zhuzhou()
+    L.load_demo(counties=[SHIFENG])
+    household = Household.objects.filter(is_demo=True).order_by("pk").first()
+    User = get_user_model()
+    inspector = User.objects.create_user("t_ducha", role="inspector", area_id=SHIFENG)
+    cadre = User.objects.create_user("t_ganbu", role="pairing_cadre", area_id=household.area_id)
+    Problem.objects.create(area_code=household.area_id, household=household, category="data", inspector=inspector,
+                           found_on=dt.date(2020, 5, 1), deadline=dt.date(2020, 6, 1), description="数据不准")
+    Pairing.objects.create(cadre=cadre, household=household, started_on=dt.date(2016, 1, 1))
+    Visit.objects.create(household=household, cadre=cadre, visited_on=dt.date(2020, 5, 2), situation="入户")
+    L.load_demo(counties=[SHIFENG])
+    assert not Problem.objects.exists() and not Pairing.objects.exists() and not Visit.objects.exists()
+    assert not Pairing.history.exists() and not Problem.history.exists()

@@ -84,13 +84,22 @@ def raw_cascade_delete(qs: models.QuerySet) -> int:
 def wipe_demo_registry() -> int:
     """Delete every demo household (is_demo) and everything that hangs off it. Returns households deleted.
 
-    The history rows of demo households, members and incomes (the creation rows of the load, and those of
-    edits since) go too, so that reused primary keys never inherit an old history."""
+    The history rows of demo households, members, incomes and pairings (the creation rows of the load, and
+    those of edits since) go too, so that reused primary keys never inherit an old history; so do the
+    supervision problems recorded on demo households, which would otherwise hold them (PROTECT)."""
     from xiaokang.workflow.demo import wipe_demo as wipe_demo_workflows
+
+    from xiaokang.registry.models import Pairing
+    from xiaokang.supervision.models import Problem
 
     wipe_demo_workflows()  # generic relations: not reached by the cascade below
     demo = Household._base_manager.filter(is_demo=True).values("pk")
-    for model, lookup in ((Household, "id__in"), (Member, "household_id__in"), (Income, "household_id__in")):
+    # supervision problems keep their household (PROTECT: a record of an inspection is not deleted with it) —
+    # the demo's own go with the demo households
+    problems = Problem._base_manager.filter(household_id__in=demo)
+    problems._raw_delete(problems.db)
+    for model, lookup in ((Household, "id__in"), (Member, "household_id__in"), (Income, "household_id__in"),
+                          (Pairing, "household_id__in"), (Problem, "household_id__in")):
         history = model.history.model._base_manager.filter(**{lookup: demo})
         history._raw_delete(history.db)
     return raw_cascade_delete(Household._base_manager.filter(is_demo=True))
