@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from xiaokang.core.forms import valid_filters
 from xiaokang.core.scoping import area_prefix
 from xiaokang.core.views import ScopedViewMixin
 from xiaokang.policy.params import ParameterError
@@ -38,10 +39,7 @@ class _FindingsMixin(ScopedViewMixin):
         query = self.request.GET.copy()
         query.setdefault("status", "open")  # 待处理 unless the user picks another status (or 全部: "")
         form = FindingFilterForm(query)
-        data = {}
-        if form.is_bound:
-            form.is_valid()
-            data = {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
+        data = valid_filters(form)
         qs = self.scoped(Finding)
         own = getattr(self.request.user, "area_id", None) or ""
         prefix = data.get("area") or own

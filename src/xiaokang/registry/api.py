@@ -13,15 +13,13 @@ CSRF, scoped like the pages (``workflow.api.ApiView``):
 
 from __future__ import annotations
 
-import json
-
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 
 from xiaokang.core.audit import Channel
 from xiaokang.workflow.api import ApiView
-from xiaokang.workflow.views import json_error, parse_date
+from xiaokang.workflow.views import json_body, json_error, parse_date
 
 from .models import Household, Visit, VisitMode
 from .services import record_visit
@@ -56,11 +54,8 @@ class HouseholdVisitsApi(ApiView):
 
     def post(self, request, pk):
         household = self.get_scoped_object(Household, pk=pk)
-        try:
-            body = json.loads(request.body or b"{}")
-            if not isinstance(body, dict):
-                raise ValueError
-        except ValueError:
+        body = json_body(request)
+        if body is None:
             return json_error(400, _("请求体应为 JSON 对象"))
         for name in ("situation", "needs", "measures", "mode"):
             if body.get(name) is not None and not isinstance(body[name], str):

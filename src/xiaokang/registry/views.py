@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
+from xiaokang.core.forms import valid_filters
 from xiaokang.accounts.models import Role, can_edit_registry, can_view_full_id, may_see_person_data
 from xiaokang.core.audit import Channel
 from xiaokang.core.cache import REGISTRY, CachedCountPaginator, cached_html
@@ -124,10 +125,7 @@ class HouseholdListView(PersonDataMixin, TemplateView):
     def body_context(self) -> dict:
         context = {}
         form = HouseholdFilterForm(self.request.GET or None)
-        data = {}
-        if form.is_bound:
-            form.is_valid()
-            data = {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
+        data = valid_filters(form)
         year = data.get("year") or (
             self.scoped(HouseholdAssessment).filter(year__in=YEARS).aggregate(y=Max("year"))["y"] or YEARS[-1]
         )
@@ -567,10 +565,7 @@ class VisitListView(PersonDataMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         today = timezone.localdate()
         form = VisitFilterForm(self.request.GET or None)
-        data = {}
-        if form.is_bound:
-            form.is_valid()
-            data = {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
+        data = valid_filters(form)
         year = data.get("year") or today.year
         visits = self.scoped(Visit)
         pairings = current_pairings(self.scoped(Pairing), today)

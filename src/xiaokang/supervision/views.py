@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
+from xiaokang.core.forms import valid_filters
 from xiaokang.areas.models import Area
 from xiaokang.core.logmask import mask_text
 from xiaokang.registry.models import Household
@@ -49,10 +50,7 @@ class ProblemListView(PersonDataMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         today = timezone.localdate()
         form = ProblemFilterForm(self.request.GET or None)
-        data = {}
-        if form.is_bound:
-            form.is_valid()
-            data = {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
+        data = valid_filters(form)
         qs = self.scoped(Problem)
         if data.get("area"):
             qs = qs.within(data["area"])

@@ -11,8 +11,6 @@ History written by a step through the API (销号) has the channel ``api``.
 
 from __future__ import annotations
 
-import json
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
@@ -24,7 +22,7 @@ from xiaokang.registry.views import PersonDataMixin
 from . import selectors, services
 from .engine import StepNotAllowed, WorkflowConflict
 from .models import Outcome, WorkflowInstance
-from .views import json_error, parse_date, workflow_response
+from .views import json_body, json_error, parse_date, workflow_response
 
 
 def record_json(r, process):
@@ -77,12 +75,9 @@ class WorkflowStepApi(ApiView):
 
     def post(self, request, pk):
         inst = self.get_scoped_object(WorkflowInstance, pk=pk)
-        try:
-            body = json.loads(request.body or b"{}")
-            if not isinstance(body, dict):
-                raise ValueError
-        except ValueError:
-            return json_error(400, "请求体应为 JSON 对象")
+        body = json_body(request)
+        if body is None:
+            return json_error(400, _("请求体应为 JSON 对象"))
         step = body.get("step")
         outcome = body.get("outcome") or Outcome.APPROVED
         if step is not None and not isinstance(step, str):

@@ -317,6 +317,17 @@ def parse_date(value):
         raise ValidationError(_("日期格式应为 YYYY-MM-DD：%(v)s") % {"v": value}) from None
 
 
+def json_body(request) -> dict | None:
+    """The request's body as a JSON object (``{}`` when empty), or None when it is not one (bad JSON, a list…)."""
+    import json
+
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
 def json_error(status, message):
     return JsonResponse({"error": {400: "bad_request", 403: "forbidden", 404: "not_found"}.get(status, "error"),
                          "message": message}, status=status, json_dumps_params={"ensure_ascii": False})
