@@ -199,3 +199,17 @@ def test_the_visit_list_in_english(data):
     r.cookies.load({"django_language": "en"})
     response = r.post(reverse("api_household_visits", args=[data.h2.pk]), "[]", content_type="application/json")
     assert response.status_code == 400 and response.json()["message"] == "The request body must be a JSON object"
+
+
+def test_a_cadres_dashboard_lists_their_households_with_their_visits(data):
+    """我的结对户: the cadre's current pairings, never-visited first, with the latest visit and this year's count."""
+    Pairing.objects.create(cadre=data.cadre, household=data.h1, started_on=START)
+    today = timezone.localdate()
+    record_visit(data.h2, data.cadre, visited_on=dt.date(today.year - 1, 6, 1), mode="home", situation="去年")
+    record_visit(data.h2, data.cadre, visited_on=today, mode="phone", situation="今年")
+    page = client(data.cadre).get(reverse("dashboard"))
+    rows = [(r["household"].household_number, r["last_visit"], r["visits_this_year"]) for r in page.context["my_pairings"]]
+    assert rows == [("YL0001", None, 0), ("YL0002", today, 1)]
+    html = page.content.decode()
+    assert "我的结对户（2 户）" in html and "尚未走访" in html
+    assert client(data.village).get(reverse("dashboard")).context["my_pairings"] is None

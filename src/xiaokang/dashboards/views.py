@@ -80,6 +80,12 @@ class DashboardView(ScopedViewMixin, TemplateView):
         context["body"] = cached_html(
             REGISTRY, f"dashboard:{scope_key(self.request.user)}:{person}:{key}:{year}:quality-{version(QUALITY)}",
             render_body)
+        # a pairing cadre's own households with their visits (live: a visit just recorded shows at once)
+        from django.utils import timezone
+
+        from xiaokang.registry.views import my_pairings
+
+        context["my_pairings"] = my_pairings(self.request.user, timezone.localdate())
         return context
 
     def body_context(self, root, area, year) -> dict:

@@ -6,7 +6,7 @@ import functools
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, F, Max, OuterRef, Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -496,6 +496,25 @@ def household_visits(user, household, today) -> dict:
     return {"pairings": [{"cadre": cadre_name(p.cadre), "since": p.started_on} for p in pairings],
             "visits": visit_rows(visits), "visit_total": total,
             "visit_form": VisitForm(initial={"visited_on": today}) if may_record else None}
+
+
+def my_pairings(user, today) -> list[dict] | None:
+    """A pairing cadre's households (我的结对户) for their dashboard: each current pairing's household and
+    village, since when, the cadre's latest visit and their visits this year — never-visited households first.
+    None for any other role."""
+    from django.db.models import Count
+
+    if getattr(user, "role", None) != Role.PAIRING_CADRE:
+        return None
+    mine = Q(household__visits__cadre=user)
+    rows = (current_pairings(Pairing.objects.filter(cadre=user), today)
+            .select_related("household", "household__area")
+            .annotate(last_visit=Max("household__visits__visited_on", filter=mine),
+                      visits_this_year=Count("household__visits", filter=mine & Q(
+                          household__visits__visited_on__gte=dt.date(today.year, 1, 1))))
+            .order_by(F("last_visit").asc(nulls_first=True), "household__household_number"))
+    return [{"household": p.household, "since": p.started_on, "last_visit": p.last_visit,
+             "visits_this_year": p.visits_this_year} for p in rows]
 
 
 def _refused(request, message, status, back):
