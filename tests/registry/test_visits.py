@@ -85,14 +85,20 @@ def test_bad_visits_get_400_naming_the_field_and_are_not_written(data):
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
     r = post_visit(c, data.h2, visited_on=f"{tomorrow:%Y-%m-%d}")
     assert r.status_code == 400
-    assert f"走访日期：走访日期不能晚于今天（{timezone.localdate():%Y-%m-%d}）" in r.content.decode()
+    assert f"走访日期：不能晚于今天（{timezone.localdate():%Y-%m-%d}）" in r.content.decode()
     r = post_visit(c, data.h2, visited_on="2015-12-31")
-    assert r.status_code == 400 and "走访日期：走访日期早于您与该户的结对日期（2016-01-01）" in r.content.decode()
+    assert r.status_code == 400 and "走访日期：早于您与该户的结对日期（2016-01-01）" in r.content.decode()
     r = post_visit(c, data.h2, situation="   ", needs="缺少种苗")
     assert r.status_code == 400 and "走访情况" in r.content.decode()
     # the household page again, the reason above the form and what the cadre typed still in it
     page = r.content.decode()
     assert 'id="visit-error"' in page and "走访记录未登记：" in page and 'value="缺少种苗"' in page
+    # its language switch returns to the page the form was sent from, not to the POST-only address (405)
+    assert f'name="next" type="hidden" value="/"' in page
+    body = {"visited_on": f"{timezone.localdate():%Y-%m-%d}", "mode": "home", "situation": ""}
+    home = f"http://testserver{reverse('household_detail', args=[data.h2.pk])}"
+    page = c.post(reverse("household_visit", args=[data.h2.pk]), body, HTTP_REFERER=home).content.decode()
+    assert f'name="next" type="hidden" value="{home}"' in page
     r = post_visit(c, data.h2, mode="visit")
     assert r.status_code == 400 and "走访方式" in r.content.decode()
     assert not Visit.objects.exists()

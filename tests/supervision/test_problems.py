@@ -102,6 +102,10 @@ def test_steps_out_of_order_get_409_and_roles_403(data):
     assert r.status_code == 403 and "只有问题所在区域的管理员可以填报整改情况" in r.content.decode()
     r = record(village)  # an administrator does not record problems
     assert r.status_code == 403 and "只有督查员可以登记督查问题" in r.content.decode()
+    # a refused rectification (a date before the problem was found) comes back on the page, filled in
+    early = village.post(rectify, {"note": "已整改到位", "on": day(-40)})
+    assert early.status_code == 400 and "未办理：整改完成日期：不能早于发现日期" in early.content.decode()
+    assert "已整改到位" in early.content.decode() and 'id="rectify-form"' in early.content.decode()
     assert village.post(rectify, {"note": "已整改", "on": day()}).status_code == 302
     r = village.post(rectify, {"note": "再次整改", "on": day()})
     assert r.status_code == 409 and "不能再填报整改情况" in r.content.decode()

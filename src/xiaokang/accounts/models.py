@@ -22,6 +22,10 @@ class User(AbstractUser):
     area = models.ForeignKey("areas.Area", to_field="code", db_column="area_code", null=True, blank=True,
                              on_delete=models.PROTECT, related_name="users", verbose_name=_("管辖区域"))
 
+    def get_full_name(self):
+        """The name in the Chinese order — 姓 then 名, no space (郭示杰) —, else the login."""
+        return f"{self.last_name.strip()}{self.first_name.strip()}" or self.get_username()
+
     class Meta:
         verbose_name = _("用户")
         verbose_name_plural = _("用户")

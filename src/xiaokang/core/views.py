@@ -45,7 +45,8 @@ def asset_urls() -> dict[str, str | None]:
 
 def assets_context(request):
     """Template context processor: the local CSS/JS asset URLs, the user's jurisdiction (the header's 管辖区域)
-    on every page, error pages included (looked up only when a page shows it), and ``person_pages``."""
+    on every page, error pages included (looked up only when a page shows it), ``person_pages`` and
+    ``language_next`` (where the language switch returns to)."""
     from django.utils.functional import SimpleLazyObject
 
     from xiaokang.accounts.models import may_see_person_data
@@ -54,7 +55,23 @@ def assets_context(request):
     return {"assets": asset_urls(),
             "jurisdiction": SimpleLazyObject(lambda: jurisdiction_label(user) if user is not None else ""),
             # whether the navigation offers person-level pages (not to statisticians and donors)
-            "person_pages": user is not None and user.is_authenticated and may_see_person_data(user)}
+            "person_pages": user is not None and user.is_authenticated and may_see_person_data(user),
+            "language_next": language_next(request)}
+
+
+def language_next(request) -> str:
+    """Where the language switch returns to: this page for a GET; after a POST (a refused form shown again, a
+    409) the page the form was sent from (its Referer, when on this site), else the dashboard — never the
+    POST-only address, which answers a GET with 405."""
+    if request.method in ("GET", "HEAD"):
+        return request.get_full_path()
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    referer = request.META.get("HTTP_REFERER", "")
+    if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()},
+                                                   require_https=request.is_secure()):
+        return referer
+    return "/"
 
 
 def scoped_queryset(request_or_user, model_or_queryset):

@@ -183,7 +183,7 @@ def load_demo(seed: int = G.DEFAULT_SEED, scale: int = 1, counties=None, progres
     with transaction.atomic():
         bump(REGISTRY)  # bulk writes below send no signals
         import_zhuzhou()
-        say("清除旧的演示数据……")
+        say("清除旧的演示数据（演示户及其上登记的走访、督查问题、审批等）……")
         wipe_demo_registry()
         reserved = set(Area.objects.filter(level=Level.VILLAGE, is_demo=False,
                                            code__startswith=P.CITY).values_list("code", flat=True))
@@ -394,8 +394,8 @@ def create_demo_users(password: str | None = None) -> list[tuple[DemoUser, objec
 # inspector and village administrator: (category, how found, found, deadline, description, on the village's first
 # household?, steps). A step is (days after found, "rectify" | "pass" | "send_back", note). Synthetic.
 DEMO_PROBLEMS = [
-    ("basic_needs", "covert", "2020-04-25", "2020-05-25", "住房为土坯房，墙体有约 20 厘米裂缝，未列入危房改造", True,
-     [(20, "rectify", "已列入危房改造，完成 C 级加固"), (30, "pass", "住房安全，户主签字满意")]),
+    ("assistance", "covert", "2020-04-25", "2020-05-25", "帮扶手册中的收入测算表未经户主签字确认", True,
+     [(20, "rectify", "已与户主逐项核对收入并补签"), (30, "pass", "户主确认收入测算无误，签字满意")]),
     ("assistance", "open", "2020-09-10", "2020-10-10", "帮扶责任人变更后户档案未更新，帮扶手册走访记录滞后", False,
      [(15, "rectify", "已更新户档案"), (25, "send_back", "帮扶手册走访记录仍未补齐"), (35, "rectify", "已补齐走访记录")]),
     ("data", "complaint", "2020-11-02", "2020-11-30", "群众反映：系统登记的务工收入与实际不符，需入户核实", False, []),
@@ -443,6 +443,7 @@ def _pair_demo_cadre(user) -> None:
     for household in households:
         if name and household.pairing_cadre != name:
             household.pairing_cadre = name
+            household._change_reason = DEMO_HISTORY_REASON  # the history's 来源
             household.save()
         Pairing.objects.get_or_create(cadre=user, household_id=household.pk, ended_on=None,
                                       defaults={"started_on": dt.date(2016, 1, 1)})

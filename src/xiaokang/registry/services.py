@@ -110,9 +110,9 @@ def record_visit(household: Household, cadre, *, visited_on, mode: str, situatio
     if pairing is None:
         raise PermissionDenied(_("该户不是您当前的结对帮扶户，不能登记走访记录"))
     if visited_on > today:
-        raise ValidationError({"visited_on": _("走访日期不能晚于今天（%(d)s）") % {"d": f"{today:%Y-%m-%d}"}})
+        raise ValidationError({"visited_on": _("不能晚于今天（%(d)s）") % {"d": f"{today:%Y-%m-%d}"}})
     if current_pairing(cadre, household, visited_on) is None:
-        raise ValidationError({"visited_on": _("走访日期早于您与该户的结对日期（%(d)s）")
+        raise ValidationError({"visited_on": _("早于您与该户的结对日期（%(d)s）")
                                              % {"d": f"{pairing.started_on:%Y-%m-%d}"}})
     visit = Visit(household=household, cadre=cadre, visited_on=visited_on, mode=mode,
                   situation=(situation or "").strip(), needs=(needs or "").strip(),
@@ -120,7 +120,7 @@ def record_visit(household: Household, cadre, *, visited_on, mode: str, situatio
     visit.full_clean()
     limit = Visit._meta.get_field("situation").max_length  # a TextField's max_length is not a model check
     if len(visit.situation) > limit:
-        raise ValidationError({"situation": _("走访情况不能超过 %(n)s 字（现有 %(m)s 字）")
+        raise ValidationError({"situation": _("不能超过 %(n)s 字（现有 %(m)s 字）")
                                             % {"n": limit, "m": len(visit.situation)}})
     with transaction.atomic():
         # a double-submitted form: the same record again (checked under the household's row lock)

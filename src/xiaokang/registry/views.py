@@ -212,7 +212,7 @@ class HouseholdDetailView(PersonDataMixin, TemplateView):
         context["problems"] = household_problems(household)
         context.update(
             workflow=household_panel(self.request.user, household),
-            history=household_history(household, mask_personal=True, full_ids=full_ids), can_edit=can_edit_registry(self.request.user),
+            history=household_history(household, mask_personal=True), can_edit=can_edit_registry(self.request.user),
             can_view_full_id=can_view_full_id(self.request.user),
             household=household, sections=sections, members=member_rows, year_rows=year_rows,
             criteria_labels=[label for _c, label in criteria_labels],
@@ -227,19 +227,22 @@ HISTORY_TYPES = {"+": gettext_lazy("新建"), "~": gettext_lazy("修改"), "-": 
 HISTORY_LIMIT = 200
 
 
-# Dates that are (or may be) a birth date: the masked ID number hides exactly the birth date, so beside it they
-# show the year only to a reader without full-number rights (as the admin's BirthYearOnly forms do).
+# Dates that are (or may be) a birth date: the masked ID number hides exactly the birth date, so beside it the
+# history shows their year only — to every role: the full number shows only through the logged display.
 BIRTH_DATE_FIELDS = {"birth_date", "entered_on"}
 
 
-def _shown(field, value, mask_personal=False, full_ids=False):
+def _shown(field, value, mask_personal=False):
     """A historical value for the history table: masked ID numbers, choice labels, 是/否, amounts in 元 with
-    thousands separators, birth dates as the year unless ``full_ids``, — for blank."""
+    thousands separators, dates as YYYY-MM-DD and birth dates as YYYY-**-** (a change of month or day still
+    shows as a change), — for blank."""
     name = field.name
     if name == "id_number":
         return mask_id_number(value) or "—"
-    if name in BIRTH_DATE_FIELDS and value is not None and not full_ids:
-        return f"{value.year}"
+    if name in BIRTH_DATE_FIELDS and value is not None:
+        return f"{value.year}-**-**"
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if name == "phone" and mask_personal:
         return mask_phone(value) or "—"
     if field.choices and value not in (None, ""):
@@ -259,7 +262,7 @@ def _history_fields(model):
     return hist, [f for f in hist._meta.concrete_fields if f.name not in HISTORY_SKIP and f.attname != "history_id"]
 
 
-def household_history(household, limit=HISTORY_LIMIT, mask_personal=False, full_ids=False):
+def household_history(household, limit=HISTORY_LIMIT, mask_personal=False):
     """The audit trail of one household's file: changes to the household, its members, incomes and pairings,
     newest first (time, user, channel, what, field, old → new, the change reason: the import batch and file,
     the demo load). The caller has already scoped ``household``.
@@ -295,8 +298,8 @@ def household_history(household, limit=HISTORY_LIMIT, mask_personal=False, full_
             old = previous.get(rec["id"])
             changes = []
             if old is not None and rec["history_type"] == "~":
-                changes = [{"field": f.verbose_name, "old": _shown(f, old[f.attname], mask_personal, full_ids),
-                            "new": _shown(f, rec[f.attname], mask_personal, full_ids)}
+                changes = [{"field": f.verbose_name, "old": _shown(f, old[f.attname], mask_personal),
+                            "new": _shown(f, rec[f.attname], mask_personal)}
                            for f in fields if old[f.attname] != rec[f.attname]]
             previous[rec["id"]] = rec
             if rec["history_type"] == "~" and old is not None and not changes:
@@ -466,10 +469,8 @@ VISITS_SHOWN = 20
 
 
 def cadre_name(user) -> str:
-    """A cadre as pages show them: their name in the Chinese order (姓 then 名, no space), else their login."""
-    if user is None:
-        return "—"
-    return f"{user.last_name.strip()}{user.first_name.strip()}" or user.get_username()
+    """A cadre as pages show them: their name in the Chinese order (``User.get_full_name``), else their login."""
+    return user.get_full_name() if user is not None else "—"
 
 
 def visit_rows(visits) -> list[dict]:

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -167,6 +168,7 @@ class ProblemDetailView(PersonDataMixin, TemplateView):
 class _ProblemActionView(PersonDataMixin, TemplateView):
     http_method_names = ["post"]
     form_class = None
+    form_name = ""  # the detail page's context name of the form
 
     def act(self, problem, user, data):
         raise NotImplementedError
@@ -176,7 +178,7 @@ class _ProblemActionView(PersonDataMixin, TemplateView):
         back = reverse("supervision_problem", args=[problem.pk])
         form = self.form_class(request.POST)
         if not form.is_valid():
-            return _refused(request, _form_errors(form), 400, back)
+            return self.again(form, _form_errors(form))
         try:
             self.act(problem, request.user, form.cleaned_data)
         except WorkflowConflict as exc:
@@ -184,16 +186,25 @@ class _ProblemActionView(PersonDataMixin, TemplateView):
         except PermissionDenied as exc:
             return _refused(request, str(exc), 403, back)
         except ValidationError as exc:
-            return _refused(request, error_text(exc, {"rectified_on": _("整改完成日期"), "rectification": _("整改情况"),
-                                                      "revisited_on": _("回访日期"), "revisit": _("回访情况"),
-                                                      "deadline": _("新的整改期限（退回时）")}), 400, back)
+            return self.again(form, error_text(exc, {"rectified_on": _("整改完成日期"), "rectification": _("整改情况"),
+                                                     "revisited_on": _("回访日期"), "revisit": _("回访情况"),
+                                                     "deadline": _("新的整改期限（退回时）")}))
         return redirect(back)
+
+    def again(self, form, message):
+        """The problem's page again (400) with the form as filled in and the reason: nothing typed is lost."""
+        page = ProblemDetailView()
+        page.setup(self.request, **self.kwargs)
+        context = page.get_context_data(**self.kwargs)
+        context.update({self.form_name: form, "action_error": message})
+        return TemplateResponse(self.request, page.template_name, context, status=400)
 
 
 class RectifyView(_ProblemActionView):
     """整改: POST note, on — the area's administrators (``services.rectify``)."""
 
     form_class = RectifyForm
+    form_name = "rectify_form"
 
     def act(self, problem, user, data):
         services.rectify(problem, user, note=data["note"], on=data["on"])
@@ -203,6 +214,7 @@ class RevisitView(_ProblemActionView):
     """回访: POST passed (1 销号 / 0 退回), note, on, deadline — inspectors (``services.revisit``)."""
 
     form_class = RevisitForm
+    form_name = "revisit_form"
 
     def act(self, problem, user, data):
         services.revisit(problem, user, note=data["note"], on=data["on"], passed=data["passed"],
