@@ -151,9 +151,10 @@ def test_optional_static_with_manifest_storage_and_missing_file(settings):
 
 def test_dashboard_query_count_is_bounded(client, city_user, django_assert_max_num_queries):
     client.force_login(city_user)
-    with django_assert_max_num_queries(14):
+    # cold: the figures, charts, quality counts, and the visits and problems by area (two grouped queries)
+    with django_assert_max_num_queries(16):
         first = client.get(reverse("dashboard"), {"year": 2020})
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(16):
         assert client.get(reverse("dashboard"), {"year": 2019}).status_code == 200
     # Warm: the rendered body comes from the cache; left: the user with its area, the data versions (one
     # query for all topics); the session is read from the cache.
@@ -201,3 +202,45 @@ def test_village_user_sees_own_village(client, data, sample_data):
     assert [(r.code, r.figures.remaining_people) for r in dash.rows] == [("430225100201", 3)]
     assert dash.total.population == 120
     assert dash.total.incidence == Decimal("2.50")
+
+
+def test_dashboard_counts_visits_and_supervision_problems_by_area(db, settings, django_capture_on_commit_callbacks):
+    """帮扶走访与督查问题 by the next level down for the selected year: paired households, visited, coverage;
+    problems found, open, overdue, closed — counts only, so a statistician reads them too; renewed after a
+    new visit (the dashboard body is cached under the ``work`` data version)."""
+    import datetime as dt
+
+    from django.test import Client
+
+    import sample_data as sample
+    from xiaokang.registry.models import Pairing, Visit
+    from xiaokang.supervision.models import Problem
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # the data versions move on at each block's end, as at a commit (a test's transaction never commits)
+    with django_capture_on_commit_callbacks(execute=True):
+        d = sample.build()
+        sample.assess(2020)
+        cadre = sample.make_user("ganbu", area=d.yl_a, role="pairing_cadre")
+        inspector = sample.make_user("ducha", area=d.yl, role="inspector")
+        for h in (d.h1, d.h2):
+            Pairing.objects.create(cadre=cadre, household=h, started_on=dt.date(2016, 1, 1))
+        Visit.objects.create(household=d.h2, cadre=cadre, visited_on=dt.date(2020, 5, 1), situation="入户")
+        Visit.objects.create(household=d.h1, cadre=cadre, visited_on=dt.date(2019, 5, 1), situation="去年")
+        for status in ("assigned", "rectified", "closed"):
+            Problem.objects.create(area_code=d.yl_a.code, category="data", found_on=dt.date(2020, 5, 1), status=status,
+                                   deadline=dt.date(2020, 6, 1), description=status, inspector=inspector)
+        Problem.objects.create(area_code=d.cl_a.code, category="data", found_on=dt.date(2020, 5, 1),
+                               deadline=dt.date(2020, 6, 1), description="茶陵",
+                               inspector=sample.make_user("cl_ducha", area=d.cl, role="inspector"))
+    stat = Client()
+    stat.force_login(sample.make_user("tongji", area=d.yl, role="statistician"))
+    page = stat.get(reverse("dashboard"), {"year": 2020})
+    rows = [(r["code"], r["paired"], r["visited"], r["coverage"], r["found"], r["open"], r["overdue"], r["closed"])
+            for r in page.context["work"]]
+    assert rows == [("430225100", 2, 1, "50.0", 3, 2, 1, 1)]  # the town of 炎陵一村; 茶陵's problem not counted
+    with django_capture_on_commit_callbacks(execute=True):
+        Visit.objects.create(household=d.h1, cadre=cadre, visited_on=dt.date(2020, 7, 1), situation="补访")
+    page = stat.get(reverse("dashboard"), {"year": 2020})
+    assert [(r["visited"], r["coverage"]) for r in page.context["work"]] == [(2, "100.0")]
+    assert "帮扶走访与督查问题" in page.content.decode()

@@ -33,6 +33,7 @@ from django.utils.functional import cached_property
 
 REGISTRY = "registry"
 QUALITY = "quality"  # data-quality findings (疑点数据): bumped by each check run, confirmation and ORM save
+WORK = "work"  # cadre visits and supervision problems (帮扶走访, 督查问题): bumped by their ORM saves
 CACHE_SECONDS = 600
 
 
@@ -159,22 +160,24 @@ def cached_html(topic: str, key: str, render, seconds: int = CACHE_SECONDS) -> s
 
 def connect_signals() -> None:
     """Bump ``registry`` on every ORM save/delete of the registry and assessment models, ``quality`` on
-    those of data-quality findings."""
+    those of data-quality findings, ``work`` on those of visits, supervision problems and pairings."""
     from django.db.models.signals import post_delete, post_save
 
     from xiaokang.policy.models import HouseholdAssessment
     from xiaokang.quality.models import Finding
-    from xiaokang.registry.models import Household, Income, Member, Pairing
+    from xiaokang.registry.models import Household, Income, Member, Pairing, Visit
+    from xiaokang.supervision.models import Problem
 
     # (a pairing changes what a pairing cadre's cached pages list)
-    for topic, models in ((REGISTRY, (Household, Member, Income, HouseholdAssessment, Pairing)), (QUALITY, (Finding,))):
+    for topic, models in ((REGISTRY, (Household, Member, Income, HouseholdAssessment, Pairing)), (QUALITY, (Finding,)),
+                          (WORK, (Visit, Problem, Pairing))):
         def on_change(sender, topic=topic, **kwargs):
             bump(topic)
 
         for model in models:
             label = model._meta.label
-            post_save.connect(on_change, sender=model, weak=False, dispatch_uid=f"xk-cache-{label}-save")
-            post_delete.connect(on_change, sender=model, weak=False, dispatch_uid=f"xk-cache-{label}-delete")
+            post_save.connect(on_change, sender=model, weak=False, dispatch_uid=f"xk-cache-{topic}-{label}-save")
+            post_delete.connect(on_change, sender=model, weak=False, dispatch_uid=f"xk-cache-{topic}-{label}-delete")
 
 
 class CachedCountPaginator(Paginator):

@@ -280,3 +280,45 @@ def quality_counts(findings, area, lang: str = "zh") -> dict:
     by_rule = [r for r in quality.counts_by_rule(findings, lang) if r["open"] or r["confirmed"]]
     by_area = quality.counts_by_area(findings.filter(status="open"), prefix)
     return {"by_rule": by_rule, "by_area": by_area, "open": sum(r["open"] for r in by_rule)}
+
+
+def work_counts(pairings, problems, area, year: int, today) -> list[dict]:
+    """Cadre visits and supervision problems (帮扶走访, 督查问题) of ``area`` by the next level down, for the
+    dashboard — counts only, so every role of the area reads them.
+
+    ``pairings``: ``Pairing`` rows already scoped to the user and narrowed to ``area``; ``problems``: the same
+    of ``Problem``. Per child area: households currently paired (结对户), how many of them had a visit in
+    ``year`` (已走访) and the share (覆盖率, %, one decimal); problems found in ``year`` (发现问题), of them still
+    open (未销号: to rectify or awaiting revisit), overdue (逾期: to rectify past the deadline on ``today``)
+    and closed (已销号). Rows of areas with neither pairings nor problems are left out.
+    """
+    from django.db.models import Exists, OuterRef
+
+    from xiaokang.quality.selectors import child_length
+    from xiaokang.registry.models import Visit
+
+    n = child_length(area.code if area is not None else "")
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    current = pairings.filter(started_on__lte=today).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
+    visited = Exists(Visit.objects.filter(household_id=OuterRef("household_id"), visited_on__gte=start,
+                                          visited_on__lte=end))
+    paired = {r["child"]: r for r in (
+        current.annotate(child=Substr("household__area_id", 1, n)).values("child").order_by("child")
+        .annotate(paired=Count("household_id", distinct=True),
+                  visited=Count("household_id", distinct=True, filter=Q(visited))))}
+    found = {r["child"]: r for r in (
+        problems.filter(found_on__gte=start, found_on__lte=end).annotate(child=Substr("area_code", 1, n))
+        .values("child").order_by("child")
+        .annotate(found=Count("id"), open=Count("id", filter=~Q(status="closed")),
+                  overdue=Count("id", filter=Q(status="assigned", deadline__lt=today)),
+                  closed=Count("id", filter=Q(status="closed"))))}
+    codes = sorted(set(paired) | set(found))
+    names = dict(Area.objects.filter(code__in=codes).values_list("code", "name"))
+    rows = []
+    for code in codes:
+        p, f = paired.get(code, {}), found.get(code, {})
+        rows.append({"code": code, "name": names.get(code, code), "paired": p.get("paired", 0),
+                     "visited": p.get("visited", 0),
+                     "coverage": f"{p['visited'] * 100 / p['paired']:.1f}" if p.get("paired") else None,
+                     **{k: f.get(k, 0) for k in ("found", "open", "overdue", "closed")}})
+    return rows

@@ -2,18 +2,21 @@
 
 from django.http import Http404
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
 from xiaokang.areas.models import Area, Level
-from xiaokang.core.cache import QUALITY, REGISTRY, cached, cached_html, version
+from xiaokang.core.cache import QUALITY, REGISTRY, WORK, cached, cached_html, version
 from xiaokang.core.scoping import scope_key
 from xiaokang.registry.views import may_see_person_data
 from xiaokang.core.views import ScopedViewMixin, jurisdiction
 from xiaokang.policy.rules.household import MET, NOT_MET, UNASSESSABLE
 from xiaokang.quality.models import Finding
+from xiaokang.registry.models import Pairing
+from xiaokang.supervision.models import Problem
 
 from . import selectors
 
@@ -78,11 +81,10 @@ class DashboardView(ScopedViewMixin, TemplateView):
         # (per kind of reader too: the household-list links are left out for aggregate-only roles)
         person = "p" if may_see_person_data(self.request.user) else "a"
         context["body"] = cached_html(
-            REGISTRY, f"dashboard:{scope_key(self.request.user)}:{person}:{key}:{year}:quality-{version(QUALITY)}",
+            REGISTRY, f"dashboard:{scope_key(self.request.user)}:{person}:{key}:{year}:quality-{version(QUALITY)}"
+                      f":work-{version(WORK)}:{timezone.localdate()}",
             render_body)
         # a pairing cadre's own households with their visits (live: a visit just recorded shows at once)
-        from django.utils import timezone
-
         from xiaokang.registry.views import my_pairings
 
         context["my_pairings"] = my_pairings(self.request.user, timezone.localdate())
@@ -113,6 +115,8 @@ class DashboardView(ScopedViewMixin, TemplateView):
             chart=chart, is_superuser=self.request.user.is_superuser,
             person_links=may_see_person_data(self.request.user),
             quality=selectors.quality_counts(self.scoped(Finding).within(area), area, get_language() or "zh"),
+            work=selectors.work_counts(self.scoped(Pairing).within(area), self.scoped(Problem).within(area), area,
+                                       year, timezone.localdate()),
         )
 
 
