@@ -39,6 +39,7 @@ ROUTES = {
                                 "(services.record_visit); 404 here; tests/registry/test_visits.py"),
     "visit_list": (SCOPED, "scoped(Visit), scoped(Pairing); ?area= narrows inside the jurisdiction; "
                            "tests/registry/test_visits.py"),
+    "visit_export": (SCOPED, "the visit list's filters (scoped(Visit)) as xlsx/CSV, logged; tests/registry/test_visits.py"),
     "api_household_visits": (SCOPED, "JSON; get_scoped_object(Household); 404 here; tests/registry/test_visits.py"),
     "village_exit_list": (SCOPED, "ScopedViewMixin.scoped(VillageAssessment); tests/exits/test_views.py"),
     "village_exit_detail": (SCOPED, "ScopedViewMixin.get_scoped_object; 404 here and in tests/exits/test_views.py"),
@@ -84,6 +85,7 @@ ROUTES = {
     # supervision (tests/supervision/test_problems.py): PersonDataMixin; steps by role (403) and in order (409)
     "supervision_problems": (SCOPED, "scoped(Problem); POST records one: the household by get_scoped_object, "
                                      "an area code only inside the inspector's jurisdiction (400)"),
+    "supervision_export": (SCOPED, "the list's filters (scoped(Problem)) as xlsx/CSV, logged"),
     "supervision_problem": (SCOPED, "get_scoped_object(Problem); 404 here"),
     "supervision_rectify": (SCOPED, "POST; get_scoped_object(Problem) + the area's administrators; 404 here"),
     "supervision_revisit": (SCOPED, "POST; get_scoped_object(Problem) + inspectors of the area; 404 here"),

@@ -219,3 +219,29 @@ def test_a_cadres_dashboard_lists_their_households_with_their_visits(data):
     html = page.content.decode()
     assert "我的结对户（2 户）" in html and "尚未走访" in html
     assert client(data.village).get(reverse("dashboard")).context["my_pairings"] is None
+
+
+def test_the_visit_ledger_export_is_scoped_masked_and_logged(data):
+    import csv
+    import io
+
+    from xiaokang.imports.models import ExportLog
+
+    number = data.m21.id_number
+    record_visit(data.h2, data.cadre, visited_on=timezone.localdate(), mode="phone", situation=f"核对证件 {number}")
+    cl_cadre = sample.make_user("cl_ganbu", area=data.cl_a, role="pairing_cadre")
+    Pairing.objects.create(cadre=cl_cadre, household=data.h4, started_on=START)
+    record_visit(data.h4, cl_cadre, visited_on=timezone.localdate(), mode="home", situation="茶陵入户")
+    county = client(sample.make_user("xian", area=data.yl, role="county_admin"))
+    county.cookies.load({"django_language": "en"})  # the ledger stays Chinese
+    r = county.get(reverse("visit_export"), {"format": "csv"})
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8").lstrip("\ufeff"))))
+    assert [(x["户编号"], x["帮扶责任人"], x["走访方式"], x["走访情况"]) for x in rows] == [
+        ("YL0002", "赵干部", "电话或视频联系", f"核对证件 {number[:6]}********{number[-4:]}")]
+    log = ExportLog.objects.get()
+    assert (log.username, log.rows, log.filters["export"], log.full_ids) == ("xian", 1, "visits", False)
+    assert county.get(reverse("visit_export"), {"format": "xlsx"}).status_code == 200
+    assert county.get(reverse("visit_export"), {"format": "pdf"}).status_code == 400
+    stat = client(sample.make_user("tongji", area=data.yl, role="statistician"))
+    assert stat.get(reverse("visit_export")).status_code == 403

@@ -184,3 +184,20 @@ def test_problem_pages_in_english(data):
     assert "（" not in page.split("<main")[1]
     page = insp.get(reverse("supervision_problems")).content.decode()
     assert "Problems: 1" in page and "Overdue: 1" in page
+
+
+def test_the_problem_ledger_export(data):
+    import csv
+    import io
+
+    insp = client(data.inspector)
+    record(insp, description="核对户主手机 13812345678")
+    r = client(data.village).get(reverse("supervision_export"), {"format": "csv", "status": "assigned"})
+    assert r.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8").lstrip("\ufeff"))))
+    assert [(x["户编号"], x["问题类别"], x["状态"], x["逾期"], x["问题描述"], x["督查员"]) for x in rows] == [
+        ("YL0002", "两不愁三保障", "待整改", "是", "核对户主手机 138****5678", "ducha")]
+    assert len(list(csv.DictReader(io.StringIO(client(data.village).get(
+        reverse("supervision_export"), {"format": "csv", "status": "closed"}).content.decode("utf-8").lstrip("\ufeff"))))) == 0
+    other = client(sample.make_user("chaling", area=data.cl, role="county_admin"))
+    assert "YL0002" not in other.get(reverse("supervision_export"), {"format": "csv"}).content.decode("utf-8")

@@ -10,4 +10,5 @@ urlpatterns = [
     path("households/<int:pk>/phone/", views.full_phone, name="household_full_phone"),
     path("households/<int:pk>/visits/", views.household_visit, name="household_visit"),
     path("visits/", views.visit_list, name="visit_list"),
+    path("visits/export/", views.visit_export, name="visit_export"),
 ]

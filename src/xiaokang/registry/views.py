@@ -10,7 +10,7 @@ from django.db.models import Exists, F, Max, OuterRef, Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -581,9 +581,8 @@ class VisitListView(PersonDataMixin, TemplateView):
 
     template_name = "registry/visit_list.html"
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        today = timezone.localdate()
+    def filtered(self, today):
+        """(form, valid filters, year, the visits, the current pairings, the year's visit lookup)."""
         form = VisitFilterForm(self.request.GET or None)
         data = valid_filters(form)
         year = data.get("year") or today.year
@@ -600,6 +599,12 @@ class VisitListView(PersonDataMixin, TemplateView):
             visits = visits.filter(mode=data["mode"])
             in_year["mode"] = data["mode"]
         visits = visits.filter(**{k: v for k, v in in_year.items() if k.startswith("visited_on")})
+        return form, data, year, visits, pairings, in_year
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        form, data, year, visits, pairings, in_year = self.filtered(today)
         paired = pairings.values("household_id").distinct().count()
         registered = unpaired = None
         if getattr(self.request.user, "role", None) != Role.PAIRING_CADRE:
@@ -632,7 +637,37 @@ class VisitListView(PersonDataMixin, TemplateView):
         return context
 
 
+VISIT_COLUMNS = [("visited_on", "走访日期"), ("household_number", "户编号"), ("village", "所在村"),
+                 ("area_code", "所在村代码"), ("cadre", "帮扶责任人"), ("mode", "走访方式"), ("situation", "走访情况"),
+                 ("needs", "困难与诉求"), ("measures", "帮扶措施与下步打算"), ("channel", "登记渠道"),
+                 ("created_at", "登记时间")]
+
+
+class VisitExportView(VisitListView):
+    """The filtered visits as a ledger (走访台账): ``?format=xlsx`` (default) or ``csv``, the list's filters;
+    texts with ID and mobile numbers masked; logged in the export log. Statisticians and donors 403."""
+
+    def get(self, request, *args, **kwargs):
+        from xiaokang.core import tables
+
+        fmt = request.GET.get("format", "xlsx")
+        if (refused := tables.bad_format(fmt)) is not None:
+            return refused
+        form, data, year, visits, _pairings, _in_year = self.filtered(timezone.localdate())
+        visits = visits.select_related("household", "household__area", "cadre").order_by("-visited_on", "-id")
+        with translation.override("zh-hans"):  # the ledger is Chinese whatever the page's language
+            rows = [{"visited_on": r["visit"].visited_on.isoformat(), "household_number": r["visit"].household.household_number,
+                     "village": r["visit"].household.area.name, "area_code": r["visit"].household.area_id,
+                     "cadre": r["cadre"], "mode": str(r["mode"]), "situation": r["situation"], "needs": r["needs"],
+                     "measures": r["measures"], "channel": r["visit"].get_channel_display(),
+                     "created_at": timezone.localtime(r["visit"].created_at).strftime("%Y-%m-%d %H:%M")}
+                    for r in visit_rows(visits)]
+        return tables.download(request, rows, VISIT_COLUMNS, f"走访台账_{year}", fmt, kind="visits",
+                               filters={**data, "year": year}, area_code=data.get("area") or "")
+
+
 household_list = HouseholdListView.as_view()
+visit_export = VisitExportView.as_view()
 household_visit = HouseholdVisitView.as_view()
 visit_list = VisitListView.as_view()
 full_phone = FullPhoneView.as_view()

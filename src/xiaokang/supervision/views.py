@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
@@ -47,9 +48,8 @@ class ProblemListView(PersonDataMixin, TemplateView):
 
     template_name = "supervision/problem_list.html"
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        today = timezone.localdate()
+    def filtered(self, today):
+        """(form, valid filters, the problems before the status filters, the same after them)."""
         form = ProblemFilterForm(self.request.GET or None)
         data = valid_filters(form)
         qs = self.scoped(Problem)
@@ -59,13 +59,21 @@ class ProblemListView(PersonDataMixin, TemplateView):
             qs = qs.filter(category=data["category"])
         if data.get("household", "").strip():
             qs = qs.filter(household__household_number=data["household"].strip())
+        listed = qs
+        if data.get("status"):
+            listed = listed.filter(status=data["status"])
+        if data.get("overdue"):
+            listed = listed.filter(Q(status=Status.ASSIGNED, deadline__lt=today))
+        return form, data, qs, listed
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        form, data, qs, listed = self.filtered(today)
         overdue = Q(status=Status.ASSIGNED, deadline__lt=today)
         counts = qs.aggregate(total=Count("id"), overdue=Count("id", filter=overdue),
                               **{s: Count("id", filter=Q(status=s)) for s in Status.values})
-        if data.get("status"):
-            qs = qs.filter(status=data["status"])
-        if data.get("overdue"):
-            qs = qs.filter(overdue)
+        qs = listed
         page = Paginator(qs.select_related("household").order_by("-found_on", "-id"), PAGE_SIZE).get_page(
             self.request.GET.get("page"))
         names = _area_names(p.area_code for p in page.object_list)
@@ -221,7 +229,45 @@ class RevisitView(_ProblemActionView):
                          deadline=data.get("deadline"))
 
 
+PROBLEM_COLUMNS = [("found_on", "发现日期"), ("area", "所在区域"), ("area_code", "区划代码"),
+                   ("household_number", "户编号"), ("category", "问题类别"), ("source", "发现方式"),
+                   ("description", "问题描述"), ("deadline", "整改期限"), ("state", "状态"), ("overdue", "逾期"),
+                   ("rectification", "整改情况"), ("rectified_on", "整改完成日期"), ("revisit", "回访情况"),
+                   ("revisited_on", "回访日期"), ("sent_back", "回访未通过次数"), ("inspector", "督查员")]
+
+
+class ProblemExportView(ProblemListView):
+    """The filtered problems as a ledger (督查问题整改台账): ``?format=xlsx`` (default) or ``csv``, the list's
+    filters; texts with ID and mobile numbers masked; logged in the export log. Statisticians and donors 403."""
+
+    http_method_names = ["get"]
+
+    def get(self, request, *args, **kwargs):
+        from xiaokang.core import tables
+
+        fmt = request.GET.get("format", "xlsx")
+        if (refused := tables.bad_format(fmt)) is not None:
+            return refused
+        today = timezone.localdate()
+        _form, data, _qs, listed = self.filtered(today)
+        problems = list(listed.select_related("household", "inspector").order_by("-found_on", "-id"))
+        names = _area_names(p.area_code for p in problems)
+        day = lambda d: d.isoformat() if d else ""  # noqa: E731
+        with translation.override("zh-hans"):  # the ledger is Chinese whatever the page's language, as exports are
+            rows = [{"found_on": day(p.found_on), "area": names.get(p.area_code, p.area_code), "area_code": p.area_code,
+                     "household_number": p.household.household_number if p.household_id else "",
+                     "category": p.get_category_display(), "source": p.get_source_display(),
+                     "description": mask_text(p.description), "deadline": day(p.deadline), "state": p.get_status_display(),
+                     "overdue": "是" if p.status == Status.ASSIGNED and p.deadline < today else "",
+                     "rectification": mask_text(p.rectification), "rectified_on": day(p.rectified_on),
+                     "revisit": mask_text(p.revisit), "revisited_on": day(p.revisited_on), "sent_back": p.sent_back,
+                     "inspector": p.inspector.get_full_name()} for p in problems]
+        return tables.download(request, rows, PROBLEM_COLUMNS, "督查问题台账", fmt, kind="supervision_problems",
+                               filters=data, area_code=data.get("area") or "")
+
+
 problem_list = ProblemListView.as_view()
+problem_export = ProblemExportView.as_view()
 problem_detail = ProblemDetailView.as_view()
 problem_rectify = RectifyView.as_view()
 problem_revisit = RevisitView.as_view()
