@@ -98,6 +98,12 @@ def test_export_csv_and_xlsx_are_scoped_and_masked(setup):
     assert setup["there"].household_number not in {v[7] for v in values}
     r = c.get(reverse("quality_export"), {"format": "pdf"})  # it answered an xlsx
     assert r.status_code == 400 and "不支持的导出格式：pdf" in r.content.decode()
+    # each download is in the export log (导出记录): who, the area, the filters, the rows
+    from xiaokang.imports.models import ExportLog
+
+    logged = list(ExportLog.objects.order_by("id").values_list("username", "area_code", "rows", "filters"))
+    assert [(u, a, n, f["export"], f.get("status")) for u, a, n, f in logged] == [
+        ("yl", "430225", 2, "quality_findings", "open"), ("yl", "430225", 2, "quality_findings", "open")]
 
 
 def test_confirm_post_with_reason(setup):

@@ -23,8 +23,9 @@ def bad_format(fmt: str):
 
 def download(request, rows: list[dict], columns, name: str, fmt: str, *, kind: str, filters: dict,
              area_code: str = "") -> HttpResponse:
-    """``rows`` (dicts of shown values) under ``columns`` ((key, header) pairs) as ``<name>_<date>.<fmt>``;
-    the export is logged (``imports.ExportLog``: user, area, ``{"export": kind, **filters}``, rows, web)."""
+    """``rows`` (dicts of shown values) under ``columns`` ((key, header) pairs) as ``<name>_<date>.<fmt>``
+    (the sheet titled ``name``, cut to Excel's 31 characters); the export is logged (``imports.ExportLog``:
+    user, area, ``{"export": kind, **filters}``, rows, channel web)."""
     from xiaokang.imports.models import ExportLog
     from xiaokang.quality.selectors import csv_bytes, write_xlsx
 

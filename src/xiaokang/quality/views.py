@@ -6,14 +6,11 @@ user's area is 404. Statisticians and donors see counts only, never person-level
 
 from __future__ import annotations
 
-import io
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -137,36 +134,25 @@ class RunView(ScopedViewMixin, View):
 
 
 class ExportView(_FindingsMixin, View):
-    """GET: the filtered findings as CSV (UTF-8 with BOM) or xlsx; counts only for statisticians/donors."""
+    """GET: the filtered findings as CSV (UTF-8 with BOM) or xlsx; counts only for statisticians/donors; logged
+    in the export log (``core.tables``)."""
 
     def get(self, request):
+        from xiaokang.core import tables
+
         form, data, qs, prefix = self.filtered()
         fmt = request.GET.get("format", "xlsx")
-        if fmt not in ("csv", "xlsx"):
-            return HttpResponseBadRequest(_("不支持的导出格式：%(fmt)s（可选 xlsx 或 csv）") % {"fmt": fmt[:20]},
-                                          content_type="text/plain; charset=utf-8")
-        stamp = timezone.localtime().strftime("%Y%m%d")
+        if (refused := tables.bad_format(fmt)) is not None:
+            return refused
         if may_see_person_data(request.user):
-            rows = selectors.finding_rows(self.narrowed(qs, data).order_by(
+            rows = list(selectors.finding_rows(self.narrowed(qs, data).order_by(
                 "area_code", "household_id", "rule_code", "member_key"), ui_lang(), prefix,
-                mask_dates=not can_view_full_id(request.user))
-            columns, name = selectors.EXPORT_COLUMNS, f"疑点数据_{prefix or 'all'}_{stamp}"
+                mask_dates=not can_view_full_id(request.user)))
+            columns, name, kind = selectors.EXPORT_COLUMNS, f"疑点数据_{prefix or 'all'}", "quality_findings"
         else:
             rows = selectors.counts_by_area_and_rule(self.narrowed(qs, data), prefix, ui_lang())
-            columns, name = selectors.COUNT_COLUMNS, f"疑点统计_{prefix or 'all'}_{stamp}"
-        if fmt == "csv":
-            body = selectors.csv_bytes(rows, columns)
-            ctype = "text/csv; charset=utf-8"
-        else:
-            buf = io.BytesIO()
-            selectors.write_xlsx(rows, buf, columns)
-            body = buf.getvalue()
-            ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        response = HttpResponse(body, content_type=ctype)
-        from urllib.parse import quote
-
-        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}.{fmt}"
-        return response
+            columns, name, kind = selectors.COUNT_COLUMNS, f"疑点统计_{prefix or 'all'}", "quality_counts"
+        return tables.download(request, rows, columns, name, fmt, kind=kind, filters=data, area_code=prefix)
 
 
 finding_list = FindingListView.as_view()
