@@ -149,10 +149,11 @@ def test_the_visit_list_shows_the_years_coverage_of_the_paired_households(data):
 def test_visit_texts_are_shown_with_id_and_mobile_numbers_masked(data):
     number = data.m21.id_number
     record_visit(data.h2, data.cadre, visited_on=timezone.localdate(), mode="home",
-                 situation=f"核对户主身份证 {number}，电话 13812345678")
+                 situation=f"核对户主身份证 {number}，电话 13812345678，旧证 430225680109123")
     page = client(data.village).get(reverse("household_detail", args=[data.h2.pk])).content.decode()
     assert number not in page and "13812345678" not in page
-    assert f"核对户主身份证 {number[:6]}********{number[-4:]}，电话 138****5678" in page
+    assert f"核对户主身份证 {number[:6]}********{number[-4:]}，电话 138****5678，旧证 430225******123" in page
+    assert "430225680109123" not in page  # an old 15-digit number too: in a note it is taken for one
 
 
 def test_the_visit_api_records_and_lists_visits(data):

@@ -29,6 +29,20 @@ def mask_text(text: str) -> str:
     return MOBILE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
 
 
+OLD_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{6}(\d{3})(?![0-9A-Za-z])")
+
+
+def mask_free_text(text: str) -> str:
+    """Text that people type (a visit's notes, a supervision problem's description): ``mask_text``, and any
+    standalone 15-digit number masked too as an old ID number (6 address digits, 6 birth digits YYMMDD and a
+    3-digit sequence: ``430225******123``). Elsewhere such a run may be a village code and a household
+    sequence; in a note, masking one costs nothing."""
+    if not text:
+        return text or ""
+    text = mask_text(text)
+    return OLD_ID_NUMBER.sub(lambda m: m.group(1) + "*" * 6 + m.group(2), text)
+
+
 class MaskPersonalDataFilter(logging.Filter):
     """Masks ID and mobile numbers in each record's message, arguments and traceback; never drops a record."""
 

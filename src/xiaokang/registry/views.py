@@ -22,7 +22,7 @@ from xiaokang.core.forms import valid_filters
 from xiaokang.accounts.models import Role, can_edit_registry, can_view_full_id, may_see_person_data
 from xiaokang.core.audit import Channel
 from xiaokang.core.cache import REGISTRY, CachedCountPaginator, cached_html
-from xiaokang.core.logmask import mask_phone, mask_text
+from xiaokang.core.logmask import mask_free_text, mask_phone
 from xiaokang.core.money import MoneyField, format_yuan
 from xiaokang.core.scoping import scope_key
 from xiaokang.core.views import ScopedViewMixin
@@ -477,7 +477,8 @@ def visit_rows(visits) -> list[dict]:
     """Visits for a page: way, cadre, and the texts with any ID or mobile number masked (a cadre may have
     typed one into a note)."""
     return [{"visit": v, "cadre": cadre_name(v.cadre), "mode": v.get_mode_display(),
-             "situation": mask_text(v.situation), "needs": mask_text(v.needs), "measures": mask_text(v.measures)}
+             "situation": mask_free_text(v.situation), "needs": mask_free_text(v.needs),
+             "measures": mask_free_text(v.measures)}
             for v in visits]
 
 

@@ -17,7 +17,7 @@ from django.views.generic import TemplateView
 
 from xiaokang.core.forms import valid_filters
 from xiaokang.areas.models import Area
-from xiaokang.core.logmask import mask_text
+from xiaokang.core.logmask import mask_free_text
 from xiaokang.registry.models import Household
 from xiaokang.registry.views import PersonDataMixin, _refused, error_text, field_errors_text
 from xiaokang.workflow.engine import WorkflowConflict
@@ -82,7 +82,7 @@ class ProblemListView(PersonDataMixin, TemplateView):
         context.update(
             form=form, page=page, querystring=params.urlencode(), counts=counts,
             status_labels=[(s, label, counts[s]) for s, label in Status.choices],
-            rows=[{"problem": p, "area": names.get(p.area_code, p.area_code), "description": mask_text(p.description),
+            rows=[{"problem": p, "area": names.get(p.area_code, p.area_code), "description": mask_free_text(p.description),
                    "overdue": p.status == Status.ASSIGNED and p.deadline < today} for p in page.object_list],
             problem_form=kwargs.get("problem_form") or (ProblemForm(initial={"found_on": today})
                                                         if services.may_record(self.request.user) else None),
@@ -146,7 +146,7 @@ def problem_history(problem) -> list[dict]:
         previous = r
         if step is not None:
             out.append({"date": r["history_date"], "user": user, "step": step[0], "on": step[1],
-                        "note": mask_text(step[2] or "")})
+                        "note": mask_free_text(step[2] or "")})
     return out
 
 
@@ -162,8 +162,8 @@ class ProblemDetailView(PersonDataMixin, TemplateView):
         inside = services.inside_jurisdiction(user, problem.area_code) or user.is_superuser
         context.update(
             problem=problem, area=_area_names([problem.area_code]).get(problem.area_code, problem.area_code),
-            description=mask_text(problem.description), rectification=mask_text(problem.rectification),
-            revisit=mask_text(problem.revisit), history=problem_history(problem),
+            description=mask_free_text(problem.description), rectification=mask_free_text(problem.rectification),
+            revisit=mask_free_text(problem.revisit), history=problem_history(problem),
             overdue=problem.status == Status.ASSIGNED and problem.deadline < today,
             rectify_form=(RectifyForm(initial={"on": today}) if problem.status == Status.ASSIGNED
                           and services.may_rectify(user) and inside else None),
@@ -257,10 +257,10 @@ class ProblemExportView(ProblemListView):
             rows = [{"found_on": day(p.found_on), "area": names.get(p.area_code, p.area_code), "area_code": p.area_code,
                      "household_number": p.household.household_number if p.household_id else "",
                      "category": p.get_category_display(), "source": p.get_source_display(),
-                     "description": mask_text(p.description), "deadline": day(p.deadline), "state": p.get_status_display(),
+                     "description": mask_free_text(p.description), "deadline": day(p.deadline), "state": p.get_status_display(),
                      "overdue": "是" if p.status == Status.ASSIGNED and p.deadline < today else "",
-                     "rectification": mask_text(p.rectification), "rectified_on": day(p.rectified_on),
-                     "revisit": mask_text(p.revisit), "revisited_on": day(p.revisited_on), "sent_back": p.sent_back,
+                     "rectification": mask_free_text(p.rectification), "rectified_on": day(p.rectified_on),
+                     "revisit": mask_free_text(p.revisit), "revisited_on": day(p.revisited_on), "sent_back": p.sent_back,
                      "inspector": p.inspector.get_full_name()} for p in problems]
         return tables.download(request, rows, PROBLEM_COLUMNS, "督查问题台账", fmt, kind="supervision_problems",
                                filters=data, area_code=data.get("area") or "")
@@ -276,6 +276,6 @@ problem_revisit = RevisitView.as_view()
 def household_problems(household, limit: int = 10) -> list[dict]:
     """The household page's 督查问题 panel: its latest problems (``limit``), newest first."""
     today = timezone.localdate()
-    return [{"problem": p, "description": mask_text(p.description),
+    return [{"problem": p, "description": mask_free_text(p.description),
              "overdue": p.status == Status.ASSIGNED and p.deadline < today}
             for p in Problem.objects.filter(household=household).order_by("-found_on", "-id")[:limit]]
