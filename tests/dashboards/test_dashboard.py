@@ -205,18 +205,22 @@ def test_village_user_sees_own_village(client, data, sample_data):
 
 
 def test_dashboard_counts_visits_and_supervision_problems_by_area(db, settings, django_capture_on_commit_callbacks):
-    """帮扶走访与督查问题 by the next level down for the selected year: paired households, visited, coverage;
-    problems found, open, overdue, closed — counts only, so a statistician reads them too; renewed after a
-    new visit (the dashboard body is cached under the ``work`` data version)."""
+    """帮扶走访与督查问题 by the next level down — the work now, whatever assessment year is shown: paired
+    households and this year's visits and coverage; open problems (whenever found), overdue, found and
+    closed this year — counts only, so a statistician reads them too; renewed after a new visit (the body
+    is cached under the ``work`` data version)."""
     import datetime as dt
 
     from django.test import Client
+    from django.utils import timezone
 
     import sample_data as sample
     from xiaokang.registry.models import Pairing, Visit
     from xiaokang.supervision.models import Problem
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    today = timezone.localdate()
+    last_year = dt.date(today.year - 1, 6, 1)
     # the data versions move on at each block's end, as at a commit (a test's transaction never commits)
     with django_capture_on_commit_callbacks(execute=True):
         d = sample.build()
@@ -225,22 +229,29 @@ def test_dashboard_counts_visits_and_supervision_problems_by_area(db, settings, 
         inspector = sample.make_user("ducha", area=d.yl, role="inspector")
         for h in (d.h1, d.h2):
             Pairing.objects.create(cadre=cadre, household=h, started_on=dt.date(2016, 1, 1))
-        Visit.objects.create(household=d.h2, cadre=cadre, visited_on=dt.date(2020, 5, 1), situation="入户")
-        Visit.objects.create(household=d.h1, cadre=cadre, visited_on=dt.date(2019, 5, 1), situation="去年")
-        for status in ("assigned", "rectified", "closed"):
-            Problem.objects.create(area_code=d.yl_a.code, category="data", found_on=dt.date(2020, 5, 1), status=status,
-                                   deadline=dt.date(2020, 6, 1), description=status, inspector=inspector)
-        Problem.objects.create(area_code=d.cl_a.code, category="data", found_on=dt.date(2020, 5, 1),
-                               deadline=dt.date(2020, 6, 1), description="茶陵",
-                               inspector=sample.make_user("cl_ducha", area=d.cl, role="inspector"))
+        Visit.objects.create(household=d.h2, cadre=cadre, visited_on=today, situation="入户")
+        Visit.objects.create(household=d.h1, cadre=cadre, visited_on=last_year, situation="去年")
+
+        def problem(area, found_on, status="assigned", deadline=None, revisited_on=None, who=inspector):
+            Problem.objects.create(area_code=area.code, category="data", found_on=found_on, status=status,
+                                   deadline=deadline or today + dt.timedelta(days=30), revisited_on=revisited_on,
+                                   description=f"{status}{found_on}", inspector=who)
+
+        problem(d.yl_a, last_year, deadline=last_year)  # open since last year, overdue
+        problem(d.yl_a, today)  # found this year, open, not overdue
+        problem(d.yl_a, today, "rectified")  # open (awaiting the revisit)
+        problem(d.yl_a, last_year, "closed", revisited_on=today)  # closed this year
+        problem(d.yl_a, last_year, "closed", revisited_on=last_year)  # closed last year: not counted
+        problem(d.cl_a, today, who=sample.make_user("cl_ducha", area=d.cl, role="inspector"))  # 茶陵: never
     stat = Client()
     stat.force_login(sample.make_user("tongji", area=d.yl, role="statistician"))
-    page = stat.get(reverse("dashboard"), {"year": 2020})
-    rows = [(r["code"], r["paired"], r["visited"], r["coverage"], r["found"], r["open"], r["overdue"], r["closed"])
-            for r in page.context["work"]]
-    assert rows == [("430225100", 2, 1, "50.0", 3, 2, 1, 1)]  # the town of 炎陵一村; 茶陵's problem not counted
+    for year in (2020, 2016):  # the same whatever assessment year the dashboard shows
+        page = stat.get(reverse("dashboard"), {"year": year})
+        rows = [(r["code"], r["paired"], r["visited"], r["coverage"], r["open"], r["overdue"], r["found"], r["closed"])
+                for r in page.context["work"]]
+        assert rows == [("430225100", 2, 1, "50.0", 3, 1, 2, 1)]  # the town of 炎陵一村
     with django_capture_on_commit_callbacks(execute=True):
-        Visit.objects.create(household=d.h1, cadre=cadre, visited_on=dt.date(2020, 7, 1), situation="补访")
+        Visit.objects.create(household=d.h1, cadre=cadre, visited_on=today, situation="补访")
     page = stat.get(reverse("dashboard"), {"year": 2020})
     assert [(r["visited"], r["coverage"]) for r in page.context["work"]] == [(2, "100.0")]
-    assert "帮扶走访与督查问题" in page.content.decode()
+    assert f"走访为 {today.year} 年" in page.content.decode()

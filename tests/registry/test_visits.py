@@ -183,11 +183,14 @@ def test_the_visit_api_records_and_lists_visits(data):
 
 
 def test_visits_cannot_be_changed_in_the_admin(data):
-    record_visit(data.h2, data.cadre, visited_on=timezone.localdate(), mode="home", situation="入户")
+    record_visit(data.h2, data.cadre, visited_on=timezone.localdate(), mode="home",
+                 situation="入户核对旧证 430225680109123", needs="手机 13812345678")
     visit = Visit.objects.get()
     admin = client(sample.make_user("yanling", area=data.yl, staff=True, role="county_admin"))
     listing = admin.get(reverse("admin:registry_visit_changelist"))
     assert listing.status_code == 200 and "YL0002" in listing.content.decode()
+    page = admin.get(reverse("admin:registry_visit_change", args=[visit.pk])).content.decode()
+    assert "入户核对旧证 430225******123" in page and "430225680109123" not in page and "138****5678" in page
     assert admin.get(reverse("admin:registry_visit_add")).status_code == 403
     assert admin.post(reverse("admin:registry_visit_delete", args=[visit.pk]), {"post": "yes"}).status_code == 403
     assert Visit.objects.filter(pk=visit.pk).exists()
@@ -242,7 +245,11 @@ def test_the_visit_ledger_export_is_scoped_masked_and_logged(data):
         ("YL0002", "赵干部", "电话或视频联系", f"核对证件 {number[:6]}********{number[-4:]}")]
     log = ExportLog.objects.get()
     assert (log.username, log.rows, log.filters["export"], log.full_ids) == ("xian", 1, "visits", False)
+    staff = client(sample.make_user("xian_staff", area=data.yl, role="county_admin", staff=True))
+    assert "走访台账" in staff.get(reverse("admin:imports_exportlog_changelist")).content.decode()
     assert county.get(reverse("visit_export"), {"format": "xlsx"}).status_code == 200
     assert county.get(reverse("visit_export"), {"format": "pdf"}).status_code == 400
+    r = county.get(reverse("visit_export"), {"format": "csv", "year": "1900"})  # never the default year instead
+    assert r.status_code == 400 and "four-digit year from 2014 on" in r.content.decode()  # an English session
     stat = client(sample.make_user("tongji", area=data.yl, role="statistician"))
     assert stat.get(reverse("visit_export")).status_code == 403

@@ -68,8 +68,12 @@ def test_a_problem_goes_from_assignment_to_rectification_revisit_and_closing(dat
     problem.refresh_from_db()
     assert (problem.status, problem.sent_back, problem.deadline) == (
         "assigned", 1, timezone.localdate() + dt.timedelta(days=30))
+    assert str(problem.revisit_result) == "未通过，退回整改"
     assert "逾期未整改 0" in village.get(reverse("supervision_problems")).content.decode()
     assert village.post(url, {"note": "完成 C 级危房改造", "on": day(-1)}).status_code == 302
+    problem.refresh_from_db()  # the revisit on record is the earlier one: the page says so
+    assert str(problem.revisit_result) == "上次回访未通过"
+    assert 'id="revisit-result">上次回访未通过<' in village.get(reverse("supervision_problem", args=[problem.pk])).content.decode()
     assert insp.post(revisit, {"passed": "1", "note": "住房安全，户主签字满意", "on": day()}).status_code == 302
     problem.refresh_from_db()
     assert (problem.status, problem.revisited_by, problem.revisit) == ("closed", data.inspector, "住房安全，户主签字满意")
@@ -201,3 +205,5 @@ def test_the_problem_ledger_export(data):
         reverse("supervision_export"), {"format": "csv", "status": "closed"}).content.decode("utf-8").lstrip("\ufeff"))))) == 0
     other = client(sample.make_user("chaling", area=data.cl, role="county_admin"))
     assert "YL0002" not in other.get(reverse("supervision_export"), {"format": "csv"}).content.decode("utf-8")
+    r = client(data.village).get(reverse("supervision_export"), {"format": "csv", "area": "abc"})
+    assert r.status_code == 400 and "未导出：区划代码：区划代码应为 2、4、6、9 或 12 位数字" in r.content.decode()

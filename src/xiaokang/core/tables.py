@@ -21,6 +21,13 @@ def bad_format(fmt: str):
                                   content_type="text/plain; charset=utf-8")
 
 
+def bad_filters(form):
+    """The 400 for filters that do not validate (field: reason; …) — an export never falls back to defaults."""
+    labels = {name: field.label for name, field in form.fields.items()}
+    text = _("；").join(f"{labels.get(name, name)}{_('：')}{_('，').join(errors)}" for name, errors in form.errors.items())
+    return HttpResponseBadRequest(_("未导出：%(errors)s") % {"errors": text}, content_type="text/plain; charset=utf-8")
+
+
 def download(request, rows: list[dict], columns, name: str, fmt: str, *, kind: str, filters: dict,
              area_code: str = "") -> HttpResponse:
     """``rows`` (dicts of shown values) under ``columns`` ((key, header) pairs) as ``<name>_<date>.<fmt>``
@@ -38,7 +45,8 @@ def download(request, rows: list[dict], columns, name: str, fmt: str, *, kind: s
     user = request.user
     ExportLog.objects.create(user=user, username=user.get_username(),
                              area_code=area_code or getattr(user, "area_id", None) or "",
-                             filters={"export": kind, **{k: str(v) for k, v in filters.items() if v not in ("", None)}},
+                             filters={"export": kind, **{k: str(v) for k, v in filters.items()
+                                                         if v not in ("", None, False)}},
                              rows=len(rows), full_ids=False, channel="web")
     response = HttpResponse(body, content_type=ctype)
     stamp = timezone.localtime().strftime("%Y%m%d")

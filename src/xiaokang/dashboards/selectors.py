@@ -282,15 +282,16 @@ def quality_counts(findings, area, lang: str = "zh") -> dict:
     return {"by_rule": by_rule, "by_area": by_area, "open": sum(r["open"] for r in by_rule)}
 
 
-def work_counts(pairings, problems, area, year: int, today) -> list[dict]:
+def work_counts(pairings, problems, area, today) -> list[dict]:
     """Cadre visits and supervision problems (帮扶走访, 督查问题) of ``area`` by the next level down, for the
-    dashboard — counts only, so every role of the area reads them.
+    dashboard — counts only, so every role of the area reads them. They describe the work now, not an
+    assessment year: this calendar year's visits (the year of ``today``) and the problems as they stand.
 
     ``pairings``: ``Pairing`` rows already scoped to the user and narrowed to ``area``; ``problems``: the same
-    of ``Problem``. Per child area: households currently paired (结对户), how many of them had a visit in
-    ``year`` (已走访) and the share (覆盖率, %, one decimal); problems found in ``year`` (发现问题), of them still
-    open (未销号: to rectify or awaiting revisit), overdue (逾期: to rectify past the deadline on ``today``)
-    and closed (已销号). Rows of areas with neither pairings nor problems are left out.
+    of ``Problem``. Per child area: households currently paired (结对户), how many of them had a visit this
+    year (已走访) and the share (覆盖率, %, one decimal); problems still open (未销号: to rectify or awaiting
+    revisit, whenever found), of them overdue (逾期: to rectify past the deadline), problems found this year
+    (本年发现) and closed this year (本年销号). Rows of areas with neither pairings nor problems are left out.
     """
     from django.db.models import Exists, OuterRef
 
@@ -298,7 +299,7 @@ def work_counts(pairings, problems, area, year: int, today) -> list[dict]:
     from xiaokang.registry.models import Visit
 
     n = child_length(area.code if area is not None else "")
-    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    start, end = dt.date(today.year, 1, 1), dt.date(today.year, 12, 31)
     current = pairings.filter(started_on__lte=today).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
     visited = Exists(Visit.objects.filter(household_id=OuterRef("household_id"), visited_on__gte=start,
                                           visited_on__lte=end))
@@ -306,12 +307,14 @@ def work_counts(pairings, problems, area, year: int, today) -> list[dict]:
         current.annotate(child=Substr("household__area_id", 1, n)).values("child").order_by("child")
         .annotate(paired=Count("household_id", distinct=True),
                   visited=Count("household_id", distinct=True, filter=Q(visited))))}
+    this_year = Q(found_on__gte=start, found_on__lte=end)
+    closed_this_year = Q(status="closed", revisited_on__gte=start, revisited_on__lte=end)
     found = {r["child"]: r for r in (
-        problems.filter(found_on__gte=start, found_on__lte=end).annotate(child=Substr("area_code", 1, n))
-        .values("child").order_by("child")
-        .annotate(found=Count("id"), open=Count("id", filter=~Q(status="closed")),
+        problems.filter(~Q(status="closed") | this_year | closed_this_year)
+        .annotate(child=Substr("area_code", 1, n)).values("child").order_by("child")
+        .annotate(open=Count("id", filter=~Q(status="closed")),
                   overdue=Count("id", filter=Q(status="assigned", deadline__lt=today)),
-                  closed=Count("id", filter=Q(status="closed"))))}
+                  found=Count("id", filter=this_year), closed=Count("id", filter=closed_this_year)))}
     codes = sorted(set(paired) | set(found))
     names = dict(Area.objects.filter(code__in=codes).values_list("code", "name"))
     rows = []
@@ -320,5 +323,5 @@ def work_counts(pairings, problems, area, year: int, today) -> list[dict]:
         rows.append({"code": code, "name": names.get(code, code), "paired": p.get("paired", 0),
                      "visited": p.get("visited", 0),
                      "coverage": f"{p['visited'] * 100 / p['paired']:.1f}" if p.get("paired") else None,
-                     **{k: f.get(k, 0) for k in ("found", "open", "overdue", "closed")}})
+                     **{k: f.get(k, 0) for k in ("open", "overdue", "found", "closed")}})
     return rows

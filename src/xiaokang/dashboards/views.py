@@ -116,7 +116,8 @@ class DashboardView(ScopedViewMixin, TemplateView):
             person_links=may_see_person_data(self.request.user),
             quality=selectors.quality_counts(self.scoped(Finding).within(area), area, get_language() or "zh"),
             work=selectors.work_counts(self.scoped(Pairing).within(area), self.scoped(Problem).within(area), area,
-                                       year, timezone.localdate()),
+                                       timezone.localdate()),
+            work_year=timezone.localdate().year,
         )
 
 

@@ -20,7 +20,19 @@ class ImportBatchAdmin(ReadOnlyScopedModelAdmin):
 
 @admin.register(ExportLog)
 class ExportLogAdmin(ReadOnlyScopedModelAdmin):
-    list_display = ("who", "area_code", "rows", "full_ids", "channel_label", "created_at")
+    list_display = ("who", "what", "area_code", "rows", "full_ids", "channel_label", "created_at")
+
+    # what was downloaded (``filters["export"]``, written by ``core.tables``); a registry export has none
+    EXPORT_KINDS = {"visits": _("走访台账"), "supervision_problems": _("督查问题台账"),
+                    "quality_findings": _("疑点数据"), "quality_counts": _("疑点统计")}
+
+    @admin.display(description=_("导出内容"))
+    def what(self, obj):
+        filters = obj.filters or {}
+        if "error_report" in filters:
+            return _("导入错误工作簿")
+        kind = filters.get("export")
+        return self.EXPORT_KINDS.get(kind, kind) if kind else _("贫困户信息（采集表格式）")
 
     @admin.display(description=_("用户名"), ordering="username")
     def who(self, obj):

@@ -3,8 +3,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from xiaokang.core.admin import (MaskSafeModelForm, ReadOnlyScopedModelAdmin, ScopedModelAdmin, ScopedStackedInline,
-                                 ScopedTabularInline)
+from xiaokang.core.admin import (FreeTextMaskedAdmin, MaskSafeModelForm, ReadOnlyScopedModelAdmin, ScopedModelAdmin,
+                                 ScopedStackedInline, ScopedTabularInline)
 
 from xiaokang.accounts.models import can_view_full_id
 from xiaokang.core.logmask import mask_phone
@@ -258,11 +258,12 @@ class PairingAdmin(ScopedModelAdmin):
 
 
 @admin.register(Visit)
-class VisitAdmin(ReadOnlyScopedModelAdmin):
+class VisitAdmin(FreeTextMaskedAdmin, ReadOnlyScopedModelAdmin):
     """Visits (帮扶走访记录) of the area, read only: recorded by the pairing cadres on the household page or the
     API, never changed or deleted through the application."""
 
     list_display = ("visited_on", "household", "cadre", "mode", "channel", "created_at")
+    free_text = ("situation", "needs", "measures")
     list_filter = ("mode", "visited_on")
     search_fields = ("=household__household_number", "cadre__username")
     list_select_related = ("household", "cadre")

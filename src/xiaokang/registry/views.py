@@ -655,6 +655,8 @@ class VisitExportView(VisitListView):
         if (refused := tables.bad_format(fmt)) is not None:
             return refused
         form, data, year, visits, _pairings, _in_year = self.filtered(timezone.localdate())
+        if form.errors:  # a ledger of something other than what was asked for would mislead: nothing exported
+            return tables.bad_filters(form)
         visits = visits.select_related("household", "household__area", "cadre").order_by("-visited_on", "-id")
         with translation.override("zh-hans"):  # the ledger is Chinese whatever the page's language
             rows = [{"visited_on": r["visit"].visited_on.isoformat(), "household_number": r["visit"].household.household_number,

@@ -2,14 +2,15 @@
 
 from django.contrib import admin
 
-from xiaokang.core.admin import ReadOnlyScopedModelAdmin
+from xiaokang.core.admin import FreeTextMaskedAdmin, ReadOnlyScopedModelAdmin
 
 from .models import Problem
 
 
 @admin.register(Problem)
-class ProblemAdmin(ReadOnlyScopedModelAdmin):
+class ProblemAdmin(FreeTextMaskedAdmin, ReadOnlyScopedModelAdmin):
     list_display = ("found_on", "area_code", "household", "category", "source", "deadline", "status", "inspector")
+    free_text = ("description", "rectification", "revisit")
     list_filter = ("status", "category", "source")
     search_fields = ("=area_code", "=household__household_number")
     list_select_related = ("household", "inspector")

@@ -83,3 +83,16 @@ class Problem(models.Model):
 
     def __str__(self):
         return f"{self.get_category_display()} {self.area_code} {self.found_on:%Y-%m-%d}"
+
+    @property
+    def revisit_result(self) -> str:
+        """What the recorded revisit (回访情况, 回访日期) concluded, in the problem's present state: 通过 (closed),
+        未通过，退回整改 (sent back and not rectified again yet), 上次回访未通过 (rectified again since: the revisit
+        shown is the earlier one), or "" (no revisit yet)."""
+        if not self.revisited_on:
+            return ""
+        if self.status == Status.CLOSED:
+            return _("通过，销号")
+        if self.status == Status.ASSIGNED:
+            return _("未通过，退回整改")
+        return _("上次回访未通过")

@@ -84,7 +84,7 @@ class ProblemListView(PersonDataMixin, TemplateView):
             status_labels=[(s, label, counts[s]) for s, label in Status.choices],
             rows=[{"problem": p, "area": names.get(p.area_code, p.area_code), "description": mask_free_text(p.description),
                    "overdue": p.status == Status.ASSIGNED and p.deadline < today} for p in page.object_list],
-            problem_form=kwargs.get("problem_form") or (ProblemForm(initial={"found_on": today})
+            problem_form=kwargs.get("problem_form") or (ProblemForm(initial={"found_on": today}, auto_id="new_%s")
                                                         if services.may_record(self.request.user) else None),
         )
         return context
@@ -93,7 +93,7 @@ class ProblemListView(PersonDataMixin, TemplateView):
         back = reverse("supervision_problems")
         if not services.may_record(request.user):
             return _refused(request, _("只有督查员可以登记督查问题"), 403, back)
-        form = ProblemForm(request.POST)
+        form = ProblemForm(request.POST, auto_id="new_%s")  # ids apart from the filter form's on the same page
         if not form.is_valid():
             return self.again(form, _form_errors(form))
         d = form.cleaned_data
@@ -233,7 +233,8 @@ PROBLEM_COLUMNS = [("found_on", "发现日期"), ("area", "所在区域"), ("are
                    ("household_number", "户编号"), ("category", "问题类别"), ("source", "发现方式"),
                    ("description", "问题描述"), ("deadline", "整改期限"), ("state", "状态"), ("overdue", "逾期"),
                    ("rectification", "整改情况"), ("rectified_on", "整改完成日期"), ("revisit", "回访情况"),
-                   ("revisited_on", "回访日期"), ("sent_back", "回访未通过次数"), ("inspector", "督查员")]
+                   ("revisited_on", "回访日期"), ("revisit_result", "回访结论"), ("sent_back", "回访未通过次数"),
+                   ("inspector", "督查员")]
 
 
 class ProblemExportView(ProblemListView):
@@ -249,7 +250,9 @@ class ProblemExportView(ProblemListView):
         if (refused := tables.bad_format(fmt)) is not None:
             return refused
         today = timezone.localdate()
-        _form, data, _qs, listed = self.filtered(today)
+        form, data, _qs, listed = self.filtered(today)
+        if form.errors:  # a ledger of something other than what was asked for would mislead: nothing exported
+            return tables.bad_filters(form)
         problems = list(listed.select_related("household", "inspector").order_by("-found_on", "-id"))
         names = _area_names(p.area_code for p in problems)
         day = lambda d: d.isoformat() if d else ""  # noqa: E731
@@ -260,7 +263,8 @@ class ProblemExportView(ProblemListView):
                      "description": mask_free_text(p.description), "deadline": day(p.deadline), "state": p.get_status_display(),
                      "overdue": "是" if p.status == Status.ASSIGNED and p.deadline < today else "",
                      "rectification": mask_free_text(p.rectification), "rectified_on": day(p.rectified_on),
-                     "revisit": mask_free_text(p.revisit), "revisited_on": day(p.revisited_on), "sent_back": p.sent_back,
+                     "revisit": mask_free_text(p.revisit), "revisited_on": day(p.revisited_on),
+                     "revisit_result": str(p.revisit_result), "sent_back": p.sent_back,
                      "inspector": p.inspector.get_full_name()} for p in problems]
         return tables.download(request, rows, PROBLEM_COLUMNS, "督查问题台账", fmt, kind="supervision_problems",
                                filters=data, area_code=data.get("area") or "")
