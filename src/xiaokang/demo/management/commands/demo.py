@@ -20,6 +20,7 @@ import datetime as dt
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Count
 
 from xiaokang.core.text import display_width
 from xiaokang.demo import generator as G
@@ -87,9 +88,16 @@ class Command(BaseCommand):
         out.write(f"    村 {result.villages:,}（贫困村 {result.poor_villages}），户 {result.households:,}，"
                   f"成员 {result.members:,}，年度收入 {result.incomes:,}；用时 {result.seconds['total']:.1f} 秒")
 
-        out.write("4/7 创建演示用户……")
+        out.write("4/7 创建演示用户、帮扶结对、走访记录与督查问题……")
         users = L.create_demo_users()
         admin_user = next(u for du, u in users if du.username == "admin")
+        from xiaokang.registry.models import Pairing, Visit
+        from xiaokang.supervision.models import Problem
+
+        by_status = dict(Problem.objects.values_list("status").annotate(n=Count("id")))
+        out.write(f"    帮扶结对 {Pairing.objects.count()} 户，走访记录 {Visit.objects.count()} 条；督查问题 "
+                  f"{sum(by_status.values())} 个（待整改 {by_status.get('assigned', 0)}，已整改待回访 "
+                  f"{by_status.get('rectified', 0)}，已销号 {by_status.get('closed', 0)}）")
 
         out.write("5/7 录入演示参数（湖南 2017、2018 年脱贫标准，未经核实）……")
         for pv in L.enter_demo_parameters(entered_by=admin_user):
