@@ -118,3 +118,4 @@ def test_whole_number_settings_are_checked():
         assert out.returncode != 0 and f"{name} must be a whole number (at least 1), got 'abc'" in out.stderr
         out = _settings(**{name: "0"})
         assert out.returncode != 0 and f"{name} must be at least 1, got 0" in out.stderr
+

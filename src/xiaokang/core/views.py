@@ -67,9 +67,14 @@ def language_next(request) -> str:
         return request.get_full_path()
     from django.utils.http import url_has_allowed_host_and_scheme
 
+    from django.core.exceptions import DisallowedHost
+
     referer = request.META.get("HTTP_REFERER", "")
-    if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()},
-                                                   require_https=request.is_secure()):
+    try:
+        host = request.get_host()
+    except DisallowedHost:  # the 400 page of a request with a bad Host header: nothing to return to
+        return "/"
+    if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={host}, require_https=request.is_secure()):
         return referer
     return "/"
 
