@@ -14,7 +14,6 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.db.models.functions import Substr
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,7 +30,7 @@ from xiaokang.policy.rules.monitoring import CLASSES, monitoring_range
 from xiaokang.policy.services import current_parameters
 from xiaokang.registry.models import Household
 from xiaokang.core.views import ScopedViewMixin
-from xiaokang.registry.views import PersonDataMixin
+from xiaokang.registry.views import PersonDataMixin, _refused, error_text, field_errors_text
 from xiaokang.workflow import engine as wf
 from xiaokang.workflow.views import workflow_response
 
@@ -110,18 +109,15 @@ class EliminationForm(forms.Form):
 
 
 def _bad_request(request, message, back=None):
-    return TemplateResponse(request, "workflow/refused.html", {"message": message, "errors": [], "status": 400,
-                                                                "back": back}, status=400)
+    return _refused(request, message, 400, back)
 
 
 def _validation_message(exc: ValidationError) -> str:
-    if hasattr(exc, "message_dict"):
-        return "；".join(f"{k}：{'，'.join(v)}" for k, v in exc.message_dict.items())
-    return "；".join(exc.messages)
+    return error_text(exc, {})
 
 
 def _form_message(form) -> str:
-    return "；".join(f"{form.fields[k].label if k in form.fields else k}：{'，'.join(v)}" for k, v in form.errors.items())
+    return field_errors_text(form.errors, {name: field.label for name, field in form.fields.items()})
 
 
 class MonitoringObjectListView(PersonDataMixin, TemplateView):
