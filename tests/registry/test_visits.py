@@ -247,7 +247,16 @@ def test_the_visit_ledger_export_is_scoped_masked_and_logged(data):
     assert (log.username, log.rows, log.filters["export"], log.full_ids) == ("xian", 1, "visits", False)
     staff = client(sample.make_user("xian_staff", area=data.yl, role="county_admin", staff=True))
     assert "走访台账" in staff.get(reverse("admin:imports_exportlog_changelist")).content.decode()
-    assert county.get(reverse("visit_export"), {"format": "xlsx"}).status_code == 200
+    assert rows[0]["走访日期"] == timezone.localdate().isoformat() and len(rows[0]["登记时间"]) == 16  # 2020-06-01 09:30
+    r = county.get(reverse("visit_export"), {"format": "xlsx"})
+    assert r.status_code == 200
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    header = [c.value for c in sheet[1]]
+    day, stamp = sheet[2][header.index("走访日期")], sheet[2][header.index("登记时间")]
+    assert (day.is_date, day.value.date(), day.number_format) == (True, timezone.localdate(), "yyyy-mm-dd")
+    assert (stamp.is_date, stamp.number_format, stamp.value.second) == (True, "yyyy-mm-dd hh:mm", 0)
     assert county.get(reverse("visit_export"), {"format": "pdf"}).status_code == 400
     r = county.get(reverse("visit_export"), {"format": "csv", "year": "1900"})  # never the default year instead
     assert r.status_code == 400 and "four-digit year from 2014 on" in r.content.decode()  # an English session

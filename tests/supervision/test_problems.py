@@ -201,6 +201,14 @@ def test_the_problem_ledger_export(data):
     rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8").lstrip("\ufeff"))))
     assert [(x["户编号"], x["问题类别"], x["状态"], x["逾期"], x["问题描述"], x["督查员"]) for x in rows] == [
         ("YL0002", "两不愁三保障", "待整改", "是", "核对户主手机 138****5678", "ducha")]
+    assert (rows[0]["发现日期"], rows[0]["整改期限"], rows[0]["整改完成日期"]) == (
+        str(timezone.localdate() - dt.timedelta(days=30)), str(timezone.localdate() - dt.timedelta(days=1)), "")
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(client(data.village).get(reverse("supervision_export")).content)).active
+    header = [c.value for c in sheet[1]]
+    found = sheet[2][header.index("发现日期")]
+    assert (found.value.date(), found.number_format) == (timezone.localdate() - dt.timedelta(days=30), "yyyy-mm-dd")
     assert len(list(csv.DictReader(io.StringIO(client(data.village).get(
         reverse("supervision_export"), {"format": "csv", "status": "closed"}).content.decode("utf-8").lstrip("\ufeff"))))) == 0
     other = client(sample.make_user("chaling", area=data.cl, role="county_admin"))

@@ -7,6 +7,7 @@ Every function takes a ``Finding`` queryset that the caller has already scoped (
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections import defaultdict
 
@@ -129,17 +130,28 @@ def finding_rows(findings, lang: str = "zh", prefix: str = "", names: dict | Non
 
 
 def _cell(key, row):
+    """The shown value of ``row[key]``: a datetime in local time (naive, to the minute), a date as it is, the
+    status as its label, None as ""."""
     v = row.get(key)
     if key == "status":
         return str(row.get("status_label", v))
     if v is None:
         return ""
-    if hasattr(v, "strftime"):
+    if isinstance(v, dt.datetime):
         from django.utils import timezone
 
-        if getattr(v, "tzinfo", None) is not None:
-            v = timezone.localtime(v)
+        if v.tzinfo is not None:
+            v = timezone.make_naive(v)
+        return v.replace(second=0, microsecond=0)
+    return v
+
+
+def _text(v) -> str:
+    """A CSV field: dates as 2020-05-01, datetimes as 2020-05-01 09:30."""
+    if isinstance(v, dt.datetime):
         return v.strftime("%Y-%m-%d %H:%M")
+    if isinstance(v, dt.date):
+        return v.isoformat()
     return v
 
 
@@ -149,7 +161,7 @@ def write_csv(rows, out, columns=EXPORT_COLUMNS) -> int:
     w.writerow([label for _, label in columns])
     n = 0
     for row in rows:
-        w.writerow([_cell(k, row) for k, _ in columns])
+        w.writerow([_text(_cell(k, row)) for k, _ in columns])
         n += 1
     return n
 
@@ -161,15 +173,25 @@ def csv_bytes(rows, columns=EXPORT_COLUMNS) -> bytes:
 
 
 def write_xlsx(rows, target, columns=EXPORT_COLUMNS, title: str = "疑点数据") -> int:
-    """Write rows to an .xlsx file (path or binary stream) with openpyxl's write-only mode. Returns rows."""
+    """Write rows to an .xlsx file (path or binary stream) with openpyxl's write-only mode; dates and times are
+    date cells (yyyy-mm-dd, yyyy-mm-dd hh:mm), so that Excel and WPS sort and filter them as dates. Returns rows."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title)
     ws.append([label for _, label in columns])
+
+    def cell(v):
+        if isinstance(v, dt.date):
+            c = WriteOnlyCell(ws, value=v)
+            c.number_format = "yyyy-mm-dd hh:mm" if isinstance(v, dt.datetime) else "yyyy-mm-dd"
+            return c
+        return v
+
     n = 0
     for row in rows:
-        ws.append([_cell(k, row) for k, _ in columns])
+        ws.append([cell(_cell(k, row)) for k, _ in columns])
         n += 1
     wb.save(target)
     return n

@@ -659,11 +659,11 @@ class VisitExportView(VisitListView):
             return tables.bad_filters(form)
         visits = visits.select_related("household", "household__area", "cadre").order_by("-visited_on", "-id")
         with translation.override("zh-hans"):  # the ledger is Chinese whatever the page's language
-            rows = [{"visited_on": r["visit"].visited_on.isoformat(), "household_number": r["visit"].household.household_number,
+            rows = [{"visited_on": r["visit"].visited_on, "household_number": r["visit"].household.household_number,
                      "village": r["visit"].household.area.name, "area_code": r["visit"].household.area_id,
                      "cadre": r["cadre"], "mode": str(r["mode"]), "situation": r["situation"], "needs": r["needs"],
                      "measures": r["measures"], "channel": r["visit"].get_channel_display(),
-                     "created_at": timezone.localtime(r["visit"].created_at).strftime("%Y-%m-%d %H:%M")}
+                     "created_at": r["visit"].created_at}
                     for r in visit_rows(visits)]
         return tables.download(request, rows, VISIT_COLUMNS, f"走访台账_{year}", fmt, kind="visits",
                                filters={**data, "year": year}, area_code=data.get("area") or "")

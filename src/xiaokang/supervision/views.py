@@ -255,15 +255,14 @@ class ProblemExportView(ProblemListView):
             return tables.bad_filters(form)
         problems = list(listed.select_related("household", "inspector").order_by("-found_on", "-id"))
         names = _area_names(p.area_code for p in problems)
-        day = lambda d: d.isoformat() if d else ""  # noqa: E731
         with translation.override("zh-hans"):  # the ledger is Chinese whatever the page's language, as exports are
-            rows = [{"found_on": day(p.found_on), "area": names.get(p.area_code, p.area_code), "area_code": p.area_code,
+            rows = [{"found_on": p.found_on, "area": names.get(p.area_code, p.area_code), "area_code": p.area_code,
                      "household_number": p.household.household_number if p.household_id else "",
                      "category": p.get_category_display(), "source": p.get_source_display(),
-                     "description": mask_free_text(p.description), "deadline": day(p.deadline), "state": p.get_status_display(),
+                     "description": mask_free_text(p.description), "deadline": p.deadline, "state": p.get_status_display(),
                      "overdue": "是" if p.status == Status.ASSIGNED and p.deadline < today else "",
-                     "rectification": mask_free_text(p.rectification), "rectified_on": day(p.rectified_on),
-                     "revisit": mask_free_text(p.revisit), "revisited_on": day(p.revisited_on),
+                     "rectification": mask_free_text(p.rectification), "rectified_on": p.rectified_on,
+                     "revisit": mask_free_text(p.revisit), "revisited_on": p.revisited_on,
                      "revisit_result": str(p.revisit_result), "sent_back": p.sent_back,
                      "inspector": p.inspector.get_full_name()} for p in problems]
         return tables.download(request, rows, PROBLEM_COLUMNS, "督查问题台账", fmt, kind="supervision_problems",
